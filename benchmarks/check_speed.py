@@ -1,0 +1,85 @@
+"""Benchmark: one 1,000-word article against 5,000 words of sources.
+
+    python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
+
+Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences from a
+few documents, the sources are 5,000 words of documents including those. Reports the
+cold time (model load + first check), warm times (models loaded, caches cleared, so
+nothing is reused), and the number of NLI pairs. A benchmark, not a test: it asserts
+nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def corpus(data: Path, article_words: int, source_words: int) -> tuple[str, list[str]]:
+    documents, seen = [], set()
+    with (data / "xsumfaith" / "xsumfaith_dev.jsonl").open() as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["bbcid"] not in seen:
+                seen.add(row["bbcid"])
+                documents.append(row["document"])
+    sources, words = [], 0
+    for document in documents:
+        if words >= source_words:
+            break
+        take = document.split()[: source_words - words]
+        sources.append(" ".join(take))
+        words += len(take)
+    article_lines, words = [], 0
+    for document in documents[len(sources):] + sources:  # half unrelated, half drawn from the sources
+        for sentence in document.split(". "):
+            if words >= article_words:
+                break
+            article_lines.append(sentence.strip().rstrip(".") + ".")
+            words += len(sentence.split())
+        if words >= article_words:
+            break
+    return "\n".join(article_lines), sources
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-explain", action="store_true")
+    args = parser.parse_args()
+    article, sources = corpus(args.data, 1000, 5000)
+
+    started = time.perf_counter()
+    from nli_check import Checker
+    from nli_check.config import Settings
+
+    checker = Checker(model=args.model, settings=Settings(explain=not args.no_explain))
+    loaded = time.perf_counter()
+    report = checker.check(article, sources)
+    cold = time.perf_counter() - started
+    warm = []
+    for _ in range(args.repeat):
+        checker.nli._cache.clear()
+        checker.embedder._cache.clear()
+        t = time.perf_counter()
+        report = checker.check(article, sources)
+        warm.append(time.perf_counter() - t)
+    result = {
+        "article_words": len(article.split()), "source_words": sum(len(s.split()) for s in sources),
+        "claims": len(report.claims), "source_documents": len(sources), "nli_pairs": report.nli_pairs,
+        "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2),
+        "warm_s_median": round(sorted(warm)[len(warm) // 2], 2), "warm_s_all": [round(w, 2) for w in warm],
+        "explain": not args.no_explain, "summary": report.summary,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

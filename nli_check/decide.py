@@ -1,0 +1,50 @@
+"""Stage 4: one verdict per claim from the NLI probabilities of its candidate evidence.
+
+The rule, with thresholds stored alongside the model:
+
+* supported     if some evidence entails the claim with p(entailment) >= entailment_threshold;
+* contradicted  else if some evidence contradicts it with p(contradiction) >= contradiction_threshold;
+* unsupported   otherwise (also when pairing found no source statement at all).
+
+Support wins over contradiction: one source that backs the claim is enough for a citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nli_check.pair import Candidate
+
+SUPPORTED, CONTRADICTED, UNSUPPORTED = "supported", "contradicted", "unsupported"
+NO_MATCH = "no matching source statement"
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    chosen: int | None  # index into the candidates of the evidence the verdict rests on
+    order: list[int]  # candidate indices, most relevant to the verdict first
+    reason: str
+
+
+def decide(candidates: list[Candidate], probabilities: np.ndarray, *, entailment_threshold: float,
+           contradiction_threshold: float) -> Decision:
+    if not candidates:
+        return Decision(UNSUPPORTED, None, [], NO_MATCH)
+    entail, contradict = probabilities[:, 0], probabilities[:, 2]
+    best_entail, best_contradict = int(np.argmax(entail)), int(np.argmax(contradict))
+    if entail[best_entail] >= entailment_threshold:
+        label, chosen = SUPPORTED, best_entail
+        reason = f"p(entailment) {entail[chosen]:.2f} >= {entailment_threshold:.2f}"
+    elif contradict[best_contradict] >= contradiction_threshold:
+        label, chosen = CONTRADICTED, best_contradict
+        reason = f"p(contradiction) {contradict[chosen]:.2f} >= {contradiction_threshold:.2f}"
+    else:
+        label, chosen = UNSUPPORTED, best_entail
+        reason = (f"no evidence entails (best p(entailment) {entail[chosen]:.2f}) "
+                  f"or contradicts (best p(contradiction) {contradict[best_contradict]:.2f}) the claim")
+    key = contradict if label == CONTRADICTED else entail
+    order = sorted(range(len(candidates)), key=lambda i: (i != chosen, -key[i], -candidates[i].similarity))
+    return Decision(label, chosen, order, reason)

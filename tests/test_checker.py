@@ -1,0 +1,97 @@
+"""The pipeline end to end with tiny random models: structure, offsets and costs, not
+verdict quality (that is tests/test_seeds.py, with the shipped model)."""
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+
+from nli_check import InputError
+from nli_check.config import Settings
+
+ARTICLE = "The ministry said Russia is deploying new weapons.\nIt also said troops were added.\nBananas are yellow."
+SOURCE = "The ministry said that Russia is deploying newly developed weapons. It is increasing troop numbers."
+
+
+def schema():
+    return json.loads(resources.files("nli_check.schema").joinpath("report.schema.json").read_text())
+
+
+def test_report_follows_the_json_schema_and_offsets(tiny_checker):
+    report = tiny_checker.check(ARTICLE, [SOURCE])
+    data = report.to_dict()
+    jsonschema.validate(data, schema())
+    assert [c["index"] for c in data["claims"]] == [0, 1, 2]
+    for claim in data["claims"]:
+        assert ARTICLE[claim["start"]:claim["end"]] == claim["text"]
+        for evidence in claim["evidence"]:
+            assert SOURCE[evidence["start"]:evidence["end"]] == evidence["text"]
+        for span in claim["unsupported_spans"]:
+            assert ARTICLE[span["start"]:span["end"]] == span["text"]
+            assert claim["start"] <= span["start"] < span["end"] <= claim["end"]
+    assert sum(data["summary"].values()) == 3
+
+
+def test_claim_below_the_similarity_floor_costs_no_nli(tiny_checker):
+    settings = tiny_checker.settings
+    try:
+        tiny_checker.settings = settings.with_overrides(similarity_floor=1.01)
+        report = tiny_checker.check(ARTICLE, [SOURCE + " Unrelated words."])
+    finally:
+        tiny_checker.settings = settings
+    assert report.nli_pairs == 0
+    assert {c.label for c in report.claims} == {"unsupported"}
+    assert {c.reason for c in report.claims} == {"no matching source statement"}
+    assert all(c.evidence == [] for c in report.claims)
+
+
+def test_nli_pairs_grow_with_claims_not_with_source_length(tiny_checker):
+    settings = tiny_checker.settings
+    tiny_checker.settings = settings.with_overrides(similarity_floor=-1.0, explain=False)
+    try:
+        tiny_checker.nli._cache.clear()
+        short = tiny_checker.check(ARTICLE, [SOURCE]).nli_pairs
+        long_source = " ".join(f"Sentence number {i} talks about topic {i}." for i in range(400))
+        tiny_checker.nli._cache.clear()
+        long = tiny_checker.check(ARTICLE, [long_source]).nli_pairs
+    finally:
+        tiny_checker.settings = settings
+    claims, k = 3, settings.top_k
+    assert short <= claims * k * 2 and long <= claims * k * 2  # each hit alone and with a neighbour
+
+
+def test_several_sources_are_named_in_the_evidence(tiny_checker):
+    report = tiny_checker.check(ARTICLE, [SOURCE, "Bananas are yellow fruit."], source_names=["a.txt", "b.txt"])
+    assert report.sources == ["a.txt", "b.txt"]
+    named = {e.source for c in report.claims for e in c.evidence}
+    assert named <= {"a.txt", "b.txt"} and named
+    for claim in report.claims:
+        assert claim.decided_by in (None, "a.txt", "b.txt")
+        assert (claim.decided_by is None) == (claim.label == "unsupported")
+
+
+def test_identical_pairs_are_scored_once(tiny_checker):
+    tiny_checker.nli._cache.clear()
+    first = tiny_checker.check(ARTICLE, [SOURCE])
+    again = tiny_checker.check(ARTICLE, [SOURCE])
+    assert first.nli_pairs > 0
+    assert again.nli_pairs == 0
+    assert [c.label for c in first.claims] == [c.label for c in again.claims]
+
+
+@pytest.mark.parametrize("article,sources,message", [
+    ("", [SOURCE], "article: no sentence"),
+    ("   \n  ", [SOURCE], "article: no sentence"),
+    (ARTICLE, [], "no source given"),
+    (ARTICLE, ["<p></p>"], "source 1: no sentence"),
+])
+def test_unusable_input_raises_input_error(tiny_checker, article, sources, message):
+    formats = ["html"] * len(sources)
+    with pytest.raises(InputError, match=message):
+        tiny_checker.check(article, sources, source_formats=formats)
+
+
+def test_settings_reject_unknown_names():
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings().with_overrides(top_kk=3)
