@@ -104,7 +104,9 @@ class Checker:
             if decision.label != "supported":
                 premise = cands[decision.chosen].text if decision.chosen is not None else ""
                 if settings.explain:
-                    found = self.explainer.explain(claim.text, premise, label=decision.label) if premise \
+                    context = " ".join(c.text for c in cands)
+                    found = self.explainer.explain(claim.text, premise, label=decision.label, context=context) \
+                        if premise \
                         else self.explainer.lexical_spans(claim.text, "")
                     spans = [_locate(article, claim.start, claim.end, claim.text, s.start, s.end) for s in found]
                     spans = [s for s in spans if s is not None]

@@ -60,6 +60,7 @@ class Explainer:
     def novel_words(self, claim: str, evidence: str) -> list[tuple[re.Match, bool]]:
         """Each word of the claim, with whether it is a novel content word."""
         evidence_words = [w.lower() for w in _WORD.findall(evidence)]
+        evidence_words += [part for w in evidence_words if "-" in w for part in w.split("-") if part]
         stems = {self._stem(w) for w in evidence_words}
         result = []
         for match in _WORD.finditer(claim):
@@ -86,11 +87,17 @@ class Explainer:
         for index, (_, novel) in enumerate(words):
             if not novel:
                 continue
-            if spans and index - spans[-1][1] - 1 <= self.gap and not self._breaks(claim, words, spans[-1][1], index):
+            if spans and self._joinable(claim, words, spans[-1][1], index):
                 spans[-1] = (spans[-1][0], index)
             else:
                 spans.append((index, index))
         return [self._span(claim, words, a, b) for a, b in spans]
+
+    def _joinable(self, claim: str, words, left: int, right: int) -> bool:
+        """Two novel words join into one span across at most ``gap`` function words."""
+        between = words[left + 1:right]
+        return (len(between) <= self.gap and all(m.group().lower() in STOPWORDS for m, _ in between)
+                and not self._breaks(claim, words, left, right))
 
     @staticmethod
     def _breaks(claim: str, words, left: int, right: int) -> bool:
@@ -120,10 +127,13 @@ class Explainer:
             spans.append(current)
         return [self._span(claim, words, a, b) for a, b in spans]
 
-    def explain(self, claim: str, evidence: str, *, label: str) -> list[WordSpan]:
+    def explain(self, claim: str, evidence: str, *, label: str, context: str | None = None) -> list[WordSpan]:
         """The spans of ``claim`` that carry the problem, given the verdict ``label``
-        ("unsupported" or "contradicted") and the evidence it rests on."""
-        candidates = self.lexical_spans(claim, evidence)
+        ("unsupported" or "contradicted") and the evidence it rests on. ``context`` (all
+        the source text paired with the claim; default: the evidence) decides which words
+        are novel; ablation re-scores against ``evidence`` alone."""
+        context = evidence if context is None else context
+        candidates = self.lexical_spans(claim, context)
         if self.score is None:
             return candidates
         if not candidates:
@@ -142,7 +152,7 @@ class Explainer:
             kept = [candidates[int(np.argmax(gains))]]
         # Lexically novel words are reported even when no single removal flips the model:
         # several embellishments in one claim each hide the others' effect.
-        return kept or (self.lexical_spans(claim, evidence) if label == "unsupported" else [])
+        return kept or (self.lexical_spans(claim, context) if label == "unsupported" else [])
 
 
 def _remove(text: str, span: WordSpan) -> str:

@@ -28,7 +28,7 @@ class Candidate:
     source: int  # index of the source in the list given to the checker
     first: int  # index of the first sentence in that source
     last: int  # index of the last sentence (inclusive)
-    text: str
+    text: str  # sentences first..last; a joined pair is "first … last"
     start: int
     end: int
     similarity: float  # cosine similarity of the best sentence in it to the claim
@@ -109,6 +109,13 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder:
                         first -= 1
                 if (first, last) != (i, i):
                     candidates.setdefault((s, first, last), _candidate(sources[s], s, first, last, score))
+        # The two best matches together when they sit apart in one source: a claim often
+        # joins two statements that are not neighbours ("allowed X" ... "not long-range missiles").
+        hits = [flat[row][:2] for row in order[:2] if float(scores[row]) >= similarity_floor]
+        if len(hits) == 2 and hits[0][0] == hits[1][0] and abs(hits[0][1] - hits[1][1]) > 1:
+            s = hits[0][0]
+            first, last = sorted((hits[0][1], hits[1][1]))
+            candidates.setdefault((s, first, last), _joined(sources[s], s, (first, last), float(scores[order[1]])))
         result.append(list(candidates.values()))
     return result
 
@@ -116,3 +123,10 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder:
 def _candidate(sentences: list[Sentence], source: int, first: int, last: int, similarity: float) -> Candidate:
     span = sentences[first:last + 1]
     return Candidate(source, first, last, " ".join(s.text for s in span), span[0].start, span[-1].end, similarity)
+
+
+def _joined(sentences: list[Sentence], source: int, indices: tuple[int, int], similarity: float) -> Candidate:
+    """Two non-adjacent sentences as one premise; offsets span from the first to the last."""
+    first, last = indices
+    return Candidate(source, first, last, f"{sentences[first].text} … {sentences[last].text}",
+                     sentences[first].start, sentences[last].end, similarity)

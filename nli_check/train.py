@@ -172,6 +172,16 @@ class LengthBucketBatchSampler(DefaultBatchSampler):
         return full if self.drop_last or not rest else full + 1
 
 
+def _store_float16(path: Path) -> None:
+    """Halve the weights on disk (45 MB instead of 90 MB for MiniLM-L6); config.json keeps
+    dtype float32, so loaders upcast and CPUs run at full float32 speed."""
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(path))
+    save_file({name: tensor.half().contiguous() if tensor.is_floating_point() else tensor
+               for name, tensor in tensors.items()}, str(path), metadata={"format": "pt"})
+
+
 def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig | None = None,
           max_steps: int = -1) -> dict:
     """Train, evaluate on the dev portions and export to ``output``. Returns the log."""
@@ -226,6 +236,7 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
 
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(output))
+    _store_float16(output / "model.safetensors")
     log = {
         "config": asdict(config),
         "train_pairs": len(pairs),

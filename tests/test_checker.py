@@ -26,7 +26,9 @@ def test_report_follows_the_json_schema_and_offsets(tiny_checker):
     for claim in data["claims"]:
         assert ARTICLE[claim["start"]:claim["end"]] == claim["text"]
         for evidence in claim["evidence"]:
-            assert SOURCE[evidence["start"]:evidence["end"]] == evidence["text"]
+            covered = SOURCE[evidence["start"]:evidence["end"]]
+            assert all(part in covered for part in evidence["text"].split(" … "))
+            assert covered.startswith(evidence["text"].split(" … ")[0])
         for span in claim["unsupported_spans"]:
             assert ARTICLE[span["start"]:span["end"]] == span["text"]
             assert claim["start"] <= span["start"] < span["end"] <= claim["end"]
@@ -58,7 +60,8 @@ def test_nli_pairs_grow_with_claims_not_with_source_length(tiny_checker):
     finally:
         tiny_checker.settings = settings
     claims, k = 3, settings.top_k
-    assert short <= claims * k * 2 and long <= claims * k * 2  # each hit alone and with a neighbour
+    # each hit alone and with a neighbour, plus the two best hits joined
+    assert 0 < short <= claims * (2 * k + 1) and 0 < long <= claims * (2 * k + 1)
 
 
 def test_several_sources_are_named_in_the_evidence(tiny_checker):

@@ -37,7 +37,7 @@ def test_html_scripts_dropped_entities_decoded_offsets_kept(segmenter):
     text = "<html><head><title>x</title><style>p{}</style></head><body><h1>Title &amp; more</h1>" \
            "<p>First sentence here. Second&nbsp;one.</p><script>alert(1)</script></body></html>"
     result = segmenter.segment(text, fmt="html")
-    assert texts(result) == ["Title & more", "First sentence here.", "Second\xa0one."]
+    assert texts(result) == ["Title & more", "First sentence here.", "Second one."]  # whitespace normalised
     first = result.sentences[0]
     assert text[first.start:first.end] == "Title &amp; more"
 
