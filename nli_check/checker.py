@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,17 @@ class Checker:
         self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length)
         self.explainer = Explainer(self._score_one_premise)
         self.model_name = model_path.name if model is None else str(model)
+        self._segment_cache: dict[tuple[bytes, str, str], object] = {}
+
+    def _segment_source(self, text: str, fmt: str, name: str):
+        """Sources are often checked again (several articles, one source): segment each
+        text once. Bounded, keyed by content hash, format and name (warnings name it)."""
+        key = (hashlib.sha1(text.encode("utf-8")).digest(), fmt, name)
+        if key not in self._segment_cache:
+            if len(self._segment_cache) >= 1024:
+                self._segment_cache.pop(next(iter(self._segment_cache)))
+            self._segment_cache[key] = self.segmenter.segment(text, fmt=fmt, name=name)
+        return self._segment_cache[key]
 
     def _score_one_premise(self, premise: str, hypotheses: list[str]):
         return self.nli.predict([(premise, h) for h in hypotheses], batch_size=self.settings.batch_size)
@@ -79,7 +91,7 @@ class Checker:
             raise InputError(f"{article_name}: no sentence found (empty or markup only)")
         source_sentences = []
         for text, fmt, name in zip(sources, formats, names):
-            result = self.segmenter.segment(text, fmt=fmt, name=name)
+            result = self._segment_source(text, fmt, name)
             if not result.sentences:
                 raise InputError(f"{name}: no sentence found (empty or markup only)")
             source_sentences.append(result.sentences)

@@ -62,7 +62,7 @@ class Embedder:
         missing = list(dict.fromkeys(i for i, key in enumerate(keys) if key not in self._cache))
         if missing:
             unique = {keys[i]: texts[i] for i in missing}
-            vectors = self.model.encode(list(unique.values()), batch_size=batch_size,
+            vectors = self.model.encode(list(unique.values()), batch_size=batch_size, show_progress_bar=False,
                                         normalize_embeddings=True, convert_to_numpy=True)
             for key, vector in zip(unique, vectors):
                 self._cache[key] = vector
