@@ -35,15 +35,15 @@ def corpus(data: Path, article_words: int, source_words: int) -> tuple[str, list
         take = document.split()[: source_words - words]
         sources.append(" ".join(take))
         words += len(take)
+    # Alternate sentences drawn from the sources with sentences from unrelated documents.
+    cited = [s for document in sources for s in document.split(". ")]
+    other = [s for document in documents[len(sources):] for s in document.split(". ")]
     article_lines, words = [], 0
-    for document in documents[len(sources):] + sources:  # half unrelated, half drawn from the sources
-        for sentence in document.split(". "):
-            if words >= article_words:
-                break
-            article_lines.append(sentence.strip().rstrip(".") + ".")
-            words += len(sentence.split())
-        if words >= article_words:
-            break
+    for pair in zip(cited, other):
+        for sentence in pair:
+            if words + len(sentence.split()) <= article_words:
+                article_lines.append(sentence.strip().rstrip(".") + ".")
+                words += len(sentence.split())
     return "\n".join(article_lines), sources
 
 

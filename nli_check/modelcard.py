@@ -38,7 +38,7 @@ def _value(metrics: dict, group: str, key: str):
     return metrics.get(group, {}).get(key, "–")
 
 
-def render(model: Path, compare: dict[str, dict]) -> str:
+def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None) -> str:
     log = json.loads((model / "training_log.json").read_text())
     metrics = json.loads((model / "dev_metrics.json").read_text())
     stored = json.loads((model / "nli_check.json").read_text()) if (model / "nli_check.json").is_file() else {}
@@ -88,6 +88,11 @@ def render(model: Path, compare: dict[str, dict]) -> str:
                  f" | ≥ 12 |")
     lines.append(f"| seeds: contradicted.txt | {', '.join(seeds.get('contradicted_labels', []))} | "
                  f"contradicted, contradicted, supported |")
+    xsum = metrics.get("xsumfaith-dev", {})
+    if xsum.get("n"):
+        lines += ["", f"XSumFaith dev has {xsum['positives']} majority-extrinsic summaries out of {xsum['n']}: "
+                  f"flagging every summary would already give precision {xsum['positives'] / xsum['n']:.2f} "
+                  "and recall 1.0, so read its two numbers together."]
     if compare:
         lines += ["", "## Mixes compared", "", "| run | " + " | ".join(h[0] for h in HEADLINE[:6]) + " | seeds |",
                   "|---|" + "---|" * 7]
@@ -96,6 +101,8 @@ def render(model: Path, compare: dict[str, dict]) -> str:
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {other.get('seeds', {}).get('article_right', '–')} |")
     if stored:
         lines += ["", "## Decision thresholds", "", "```json", json.dumps(stored, indent=2), "```"]
+    if notes:
+        lines += ["", "## Known limits", ""] + [f"* {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -103,12 +110,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("--compare", action="append", default=[], help="NAME=path/to/dev_metrics.json")
+    parser.add_argument("--note", action="append", default=[], help="a known limit to list in the card")
     args = parser.parse_args()
     compare = {}
     for item in args.compare:
         name, _, path = item.partition("=")
         compare[name] = json.loads(Path(path).read_text())
-    (args.model / "README.md").write_text(render(args.model, compare))
+    (args.model / "README.md").write_text(render(args.model, compare, args.note))
 
 
 if __name__ == "__main__":

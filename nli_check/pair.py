@@ -2,8 +2,8 @@
 
 Claims and source sentences are embedded with a sentence-transformers model; for each
 claim the ``top_k`` most similar source sentences (over all sources) are kept, and each
-is also offered together with its more similar neighbour, because evidence often spans
-two sentences. Sentences below ``similarity_floor`` are never offered, so a claim with
+is also offered together with its more similar neighbour (when that neighbour clears the
+floor too), because evidence often spans two sentences. Sentences below ``similarity_floor`` are never offered, so a claim with
 no match costs no NLI at all. NLI work therefore grows with claims x k, not with the
 length of the sources.
 """
@@ -101,7 +101,8 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder:
                 while last - first + 1 < window:
                     left = float(scores[position[(s, first - 1)]]) if first > 0 else -2.0
                     right = float(scores[position[(s, last + 1)]]) if last + 1 < len(sources[s]) else -2.0
-                    if max(left, right) == -2.0:
+                    # A neighbour unrelated to the claim adds nothing but NLI cost.
+                    if max(left, right) < similarity_floor:
                         break
                     if right >= left:
                         last += 1
