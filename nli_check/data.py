@@ -210,11 +210,11 @@ def citation_integrity(root: Path, split: str, rng: random.Random) -> list[Pair]
                     start = rng.randrange(len(abstract))
                     pairs.append(Pair(_join(abstract[start:start + 2]), claim, NEUTRAL, "citation_integrity"))
             continue
-        for doc_id, annotations in row["evidence"].items():
+        for doc_id, labelled in row["evidence"].items():
             abstract = abstracts.get(str(doc_id))
             if abstract is None:
                 raise InputError(f"{where}: doc_id {doc_id} is not in corpus.jsonl")
-            for annotation in annotations:
+            for annotation in labelled:
                 evidence = [abstract[i] for i in annotation["sentences"] if i < len(abstract)]
                 if evidence:
                     pairs.append(Pair(_with_distractors(evidence, abstract, rng), claim,
