@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_EMBEDDING_MODEL, Settings, default_nli_model_path, model_settings
 from nli_check.decide import UNSUPPORTED, decide
 from nli_check.errors import InputError
@@ -19,7 +19,7 @@ from nli_check.explain import Explainer
 from nli_check.infer import NLIModel
 from nli_check.pair import Embedder, pair_claims
 from nli_check.results import Claim, Evidence, Probabilities, Report, Span
-from nli_check.segment import FORMATS, Segmenter
+from nli_check.segment import FORMATS, Segmented, Segmenter
 
 EVIDENCE_SHOWN = 3
 
@@ -53,17 +53,15 @@ class Checker:
         self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length)
         self.explainer = Explainer(self._score_one_premise)
         self.model_name = model_path.name if model is None else str(model)
-        self._segment_cache: dict[tuple[bytes, str, str], object] = {}
+        self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
 
     def _segment_source(self, text: str, fmt: str, name: str):
         """Sources are often checked again (several articles, one source): segment each
         text once. Bounded, keyed by content hash, format and name (warnings name it)."""
-        key = (hashlib.sha1(text.encode("utf-8")).digest(), fmt, name)
+        key = (content_key(text), fmt, name)
         if key not in self._segment_cache:
-            if len(self._segment_cache) >= 1024:
-                self._segment_cache.pop(next(iter(self._segment_cache)))
-            self._segment_cache[key] = self.segmenter.segment(text, fmt=fmt, name=name)
-        return self._segment_cache[key]
+            self._segment_cache.put(key, self.segmenter.segment(text, fmt=fmt, name=name))
+        return self._segment_cache.get(key)
 
     def _score_one_premise(self, premise: str, hypotheses: list[str]):
         return self.nli.predict([(premise, h) for h in hypotheses], batch_size=self.settings.batch_size)

@@ -158,11 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     checker = Checker(model=args.model)
     root = args.data
     metrics: dict = {}
-    dev = {"snli-test": data.snli(root, "test"),
-           "taxinli-heldout": None, "check-covid-dev": data.check_covid(root, "dev"),
-           "anli-r3-dev": data.anli(root, "R3"), "healthver-dev": data.healthver(root)}
     from nli_check.train import dev_sets
-    dev["taxinli-heldout"] = dev_sets(root)["taxinli-heldout"]
+
+    dev = dev_sets(root)  # the same held-out portions the recipe keeps out of training
     for name, pairs in dev.items():
         metrics[name] = pair_metrics(checker.nli, pairs[:limit], binary=name == "check-covid-dev")
         logger.info("%s %s", name, metrics[name])

@@ -8,12 +8,11 @@ identical (evidence, claim) pair is scored once.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from nli_check.cache import LRUCache, content_key
 from nli_check.errors import InputError
 
 CANONICAL = ("entailment", "neutral", "contradiction")
@@ -51,28 +50,23 @@ class NLIModel:
             raise InputError(f"{model}: an NLI model needs 3 labels, this one has {self.model.num_labels}")
         self.order = _label_order(self.model.config.id2label)
         self.name = str(model)
-        self.cache_size = cache_size
-        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
         self.pairs_scored = 0  # pairs actually run through the model (cache misses)
 
     def predict(self, pairs: list[tuple[str, str]], *, batch_size: int = 32) -> np.ndarray:
         """Probabilities for each (premise, hypothesis) pair."""
-        keys = [hashlib.sha1(f"{p}\x00{h}".encode("utf-8")).digest() for p, h in pairs]
-        todo: dict[bytes, tuple[str, str]] = {}
-        for key, pair in zip(keys, pairs):
-            if key not in self._cache and key not in todo:
-                todo[key] = pair
+        keys = [content_key(premise, hypothesis) for premise, hypothesis in pairs]
+        todo = {key: pair for key, pair in zip(keys, pairs) if key not in self._cache}
+        fresh: dict[bytes, np.ndarray] = {}
         if todo:
             items = sorted(todo.items(), key=lambda item: len(item[1][0]) + len(item[1][1]))
             logits = self.model.predict([pair for _, pair in items], batch_size=batch_size,
                                         apply_softmax=True, convert_to_numpy=True, show_progress_bar=False)
             probabilities = np.asarray(logits, dtype=np.float64)[:, self.order]
-            for (key, _), row in zip(items, probabilities):
-                self._cache[key] = row
+            fresh = {key: row for (key, _), row in zip(items, probabilities)}
             self.pairs_scored += len(items)
-        for key in keys:
-            self._cache.move_to_end(key)
-        result = np.stack([self._cache[key] for key in keys]) if keys else np.zeros((0, 3))
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return result
+        # Read cached rows before storing fresh ones: a batch larger than the cache must not evict itself.
+        found = {key: fresh[key] if key in fresh else self._cache.get(key) for key in dict.fromkeys(keys)}
+        for key, row in fresh.items():
+            self._cache.put(key, row)
+        return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 3))

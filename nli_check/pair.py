@@ -3,20 +3,19 @@
 Claims and source sentences are embedded with a sentence-transformers model; for each
 claim the ``top_k`` most similar source sentences (over all sources) are kept, and each
 is also offered together with its more similar neighbour (when that neighbour clears the
-floor too), because evidence often spans two sentences. Sentences below ``similarity_floor`` are never offered, so a claim with
-no match costs no NLI at all. NLI work therefore grows with claims x k, not with the
+floor too), because evidence often spans two sentences. Sentences below
+``similarity_floor`` are never offered, so a claim with no match costs no NLI at all. NLI work therefore grows with claims x k, not with the
 length of the sources.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from nli_check.cache import LRUCache, content_key
 from nli_check.errors import InputError
 from nli_check.segment import Sentence
 
@@ -54,24 +53,21 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(resolve_embedding_model(model), device=device)
-        self.cache_size = cache_size
-        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
 
     def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-        keys = [hashlib.sha1(text.encode("utf-8")).digest() for text in texts]
-        missing = list(dict.fromkeys(i for i, key in enumerate(keys) if key not in self._cache))
+        keys = [content_key(text) for text in texts]
+        missing = {key: text for key, text in zip(keys, texts) if key not in self._cache}
+        fresh: dict[bytes, np.ndarray] = {}
         if missing:
-            unique = {keys[i]: texts[i] for i in missing}
-            vectors = self.model.encode(list(unique.values()), batch_size=batch_size, show_progress_bar=False,
+            vectors = self.model.encode(list(missing.values()), batch_size=batch_size, show_progress_bar=False,
                                         normalize_embeddings=True, convert_to_numpy=True)
-            for key, vector in zip(unique, vectors):
-                self._cache[key] = vector
-        for key in keys:
-            self._cache.move_to_end(key)
-        result = np.stack([self._cache[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return result
+            fresh = dict(zip(missing, vectors))
+        # Read cached vectors before storing fresh ones: a batch larger than the cache must not evict itself.
+        found = {key: fresh[key] if key in fresh else self._cache.get(key) for key in dict.fromkeys(keys)}
+        for key, vector in fresh.items():
+            self._cache.put(key, vector)
+        return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
 
 def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder: Embedder, *,
