@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_EMBEDDING_MODEL, Settings, default_nli_model_path, model_settings
@@ -20,8 +23,6 @@ from nli_check.infer import NLIModel
 from nli_check.pair import Embedder, pair_claims
 from nli_check.results import Claim, Evidence, Probabilities, Report, Span
 from nli_check.segment import FORMATS, Segmented, Segmenter
-
-EVIDENCE_SHOWN = 3
 
 
 class Checker:
@@ -70,6 +71,26 @@ class Checker:
               source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
               article_name: str = "article") -> Report:
         """Check every claim of ``article`` against ``sources``; returns a :class:`Report`."""
+        scored_before = self.nli.pairs_scored
+        steps = self.check_steps(article, sources, article_format=article_format, source_formats=source_formats,
+                                 source_names=source_names, article_name=article_name)
+        report = run_steps(steps, embed=lambda request: self.embedder,
+                           score=lambda request: [self.nli.predict(pairs, batch_size=self.settings.batch_size)
+                                                  for pairs in request.pairs])
+        report.nli_pairs = self.nli.pairs_scored - scored_before
+        return report
+
+    def check_steps(self, article: str, sources: Sequence[str], *, article_format: str = "text",
+                    source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
+                    article_name: str = "article") -> Generator[EmbedRequest | ScoreRequest, object, Report]:
+        """The work of :meth:`check` as a generator, so that a caller can do the model work
+        of many articles at once (``nli_check.batch``) with the very same decisions.
+
+        It yields one :class:`EmbedRequest`, to be answered (``send``) with an encoder (an
+        object with ``encode(texts)``, such as ``self.embedder``), then one or two
+        :class:`ScoreRequest`, each to be answered with one probability array per list of
+        pairs; it returns the :class:`Report` (``nli_pairs`` left at 0 for the driver to
+        set). Unusable input raises :class:`InputError` at the first step."""
         if isinstance(sources, str):
             raise TypeError("sources must be a list of texts, not a single string")
         if not sources:
@@ -95,40 +116,87 @@ class Checker:
             source_sentences.append(result.sentences)
             warnings += result.warnings
 
-        candidates = pair_claims(claims, source_sentences, self.embedder, top_k=settings.top_k,
+        encoder = yield EmbedRequest([claim.text for claim in claims],
+                                     [[sentence.text for sentence in found] for found in source_sentences])
+        candidates = pair_claims(claims, source_sentences, encoder, top_k=settings.top_k,
                                  window=settings.window, similarity_floor=settings.similarity_floor)
-        scored_before = self.nli.pairs_scored
         flat = [(c.text, claim.text) for claim, cands in zip(claims, candidates) for c in cands]
-        probabilities = self.nli.predict(flat, batch_size=settings.batch_size)
+        [probabilities] = yield ScoreRequest([flat])
 
-        results, row = [], 0
-        for index, (claim, cands) in enumerate(zip(claims, candidates)):
+        decided, row = [], 0
+        for cands in candidates:
             probs = probabilities[row:row + len(cands)]
             row += len(cands)
-            decision = decide(cands, probs, entailment_threshold=settings.entailment_threshold,
-                              contradiction_threshold=settings.contradiction_threshold)
+            decided.append((probs, decide(cands, probs, entailment_threshold=settings.entailment_threshold,
+                                          contradiction_threshold=settings.contradiction_threshold)))
+
+        # Unsupported words. Where the words alone cannot tell, ablations are scored with
+        # NLI: all claims' in one request, answered per claim by check() as before.
+        found: dict[int, list] = {}
+        ablations: dict[int, tuple[list, str, list[str]]] = {}
+        for index, (claim, cands, (_, decision)) in enumerate(zip(claims, candidates, decided)):
+            if decision.label == "supported" or not settings.explain:
+                continue
+            premise = cands[decision.chosen].text if decision.chosen is not None else ""
+            if not premise:
+                found[index] = self.explainer.lexical_spans(claim.text, "")
+                continue
+            context = " ".join(c.text for c in cands)
+            spans, hypotheses = self.explainer.ablation_plan(claim.text, premise, label=decision.label,
+                                                             context=context)
+            if hypotheses is None:
+                found[index] = spans
+            else:
+                ablations[index] = (spans, premise, hypotheses)
+        if ablations:
+            scored = yield ScoreRequest([[(premise, h) for h in hypotheses]
+                                         for _, premise, hypotheses in ablations.values()])
+            for (index, (spans, _, _)), rows in zip(ablations.items(), scored):
+                found[index] = self.explainer.choose(spans, rows, label=decided[index][1].label)
+
+        results = []
+        for index, (claim, cands, (probs, decision)) in enumerate(zip(claims, candidates, decided)):
             evidence = [Evidence(names[cands[i].source], cands[i].text, cands[i].start, cands[i].end,
                                  round(cands[i].similarity, 4), _probabilities(probs[i]))
-                        for i in decision.order[:EVIDENCE_SHOWN]]
-            spans: list[Span] = []
-            if decision.label != "supported":
-                premise = cands[decision.chosen].text if decision.chosen is not None else ""
-                if settings.explain:
-                    context = " ".join(c.text for c in cands)
-                    found = self.explainer.explain(claim.text, premise, label=decision.label, context=context) \
-                        if premise \
-                        else self.explainer.lexical_spans(claim.text, "")
-                    spans = [_locate(article, claim.start, claim.end, claim.text, s.start, s.end) for s in found]
-                    spans = [s for s in spans if s is not None]
+                        for i in decision.order[:settings.evidence_shown]]
+            spans = [_locate(article, claim.start, claim.end, claim.text, s.start, s.end)
+                     for s in found.get(index, [])]
             chosen = probs[decision.chosen] if decision.chosen is not None else None
             results.append(Claim(
                 index=index, text=claim.text, start=claim.start, end=claim.end, label=decision.label,
                 probabilities=_probabilities(chosen) if chosen is not None else Probabilities(0.0, 1.0, 0.0),
-                evidence=evidence, unsupported_spans=spans, reason=decision.reason,
+                evidence=evidence, unsupported_spans=[s for s in spans if s is not None], reason=decision.reason,
                 decided_by=None if decision.label == UNSUPPORTED else names[cands[decision.chosen].source],
             ))
-        return Report(claims=results, sources=names, model=self.model_name, warnings=warnings,
-                      nli_pairs=self.nli.pairs_scored - scored_before)
+        return Report(claims=results, sources=names, model=self.model_name, warnings=warnings)
+
+
+@dataclass(frozen=True)
+class EmbedRequest:
+    """:meth:`Checker.check_steps` asks for an encoder that embeds these texts."""
+
+    claims: list[str]
+    sources: list[list[str]]  # the sentences of each source
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """:meth:`Checker.check_steps` asks for NLI probabilities of each list of pairs."""
+
+    pairs: list[list[tuple[str, str]]]  # (premise, hypothesis)
+
+
+def run_steps(steps: Generator[EmbedRequest | ScoreRequest, object, Report], *,
+              embed: Callable[[EmbedRequest], object],
+              score: Callable[[ScoreRequest], list[np.ndarray]]) -> Report:
+    """Drive one :meth:`Checker.check_steps` generator to its report."""
+    request = next(steps)
+    while True:
+        answer = embed(request) if isinstance(request, EmbedRequest) else score(request)
+        try:
+            request = steps.send(answer)
+        except StopIteration as done:
+            return done.value
 
 
 def _probabilities(row) -> Probabilities:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import LABELS, MAX_INPUT_BYTES, Settings
+from nli_check.config import LABELS, MAX_INPUT_BYTES, ServeSettings, Settings
 from nli_check.errors import InputError
 
 EXIT_FAIL_ON, EXIT_INPUT = 1, 2
@@ -42,12 +42,16 @@ def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.getLogger("transformers").setLevel(logging.ERROR)
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # keep stderr for our own messages
 
 
 @main.command()
 @click.argument("article")
 @click.option("--source", "sources", multiple=True, required=True, help="A cited source file (repeatable; - is stdin).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
+              show_default=True, help="html: one self-contained page for an editor (with --output).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--fail-on", default="", help="Exit 1 if any claim gets one of these labels, e.g. contradicted,unsupported.")
 @click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
@@ -87,7 +91,13 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
                                source_names=[Path(p).name if p != STDIN else "<stdin>" for p in sources],
                                article_name=Path(article).name if article != STDIN else "<stdin>")
         colour = output is None and fmt == "text" and sys.stdout.isatty()
-        rendered = render(report, fmt, colour=colour)
+        if fmt == "html":  # the article text restores its paragraphs in the page
+            from nli_check.html_report import render_html
+
+            name = Path(article).name if article != STDIN else "<stdin>"
+            rendered = render_html(report, article=article_text, title=f"nli-check: {name}")
+        else:
+            rendered = render(report, fmt, colour=colour)
         if output is not None:
             write_atomically(output, rendered)
         else:
@@ -127,6 +137,272 @@ def train(data_root, output, workdir, base, max_steps, no_embellish, seed, learn
         run_training(data_root=data_root, output=output, workdir=workdir, config=config, max_steps=max_steps)
     except InputError as error:
         _fail(str(error))
+
+
+# ---- eval, calibrate (issue 4) ----
+
+def _progress_factory(enabled: bool):
+    """A tqdm bar per dataset (examples/s and ETA; claims counted in the postfix)."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    class Bar:
+        def __init__(self, evalset) -> None:
+            self.bar = tqdm(total=len(evalset.examples), desc=evalset.name, unit="ex", leave=False)
+            self.claims = 0
+
+        def advance(self, claims: int) -> None:
+            self.claims += claims
+            self.bar.set_postfix(claims=self.claims, refresh=False)
+            self.bar.update(1)
+
+        def close(self) -> None:
+            self.bar.close()
+
+    return Bar
+
+
+def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None):
+    from nli_check.eval_data import load, parse_label_map
+
+    mapping = parse_label_map(label_map)
+    # Every set is read and checked before anything runs: a bad file costs no model time.
+    return [load(spec, data_root=data_root, label_map=mapping, limit=limit) for spec in specs]
+
+
+@main.command("eval")
+@click.argument("datasets", nargs=-1, required=True)
+@click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
+@click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model for pairing.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/runs"),
+              show_default=True, help="Metrics, predictions and plots go to OUTPUT/<dataset>/<system>/.")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True, help="Folder of the named datasets.")
+@click.option("--label-map", default=None, help="Rename labels of a file, e.g. entailment=supported,not_entailment=unsupported.")
+@click.option("--baselines", is_flag=True, help="Also score the whole-source and lexical-overlap baselines.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Score only the first N examples of each set.")
+@click.option("--spans/--no-spans", default=None, help="Evaluate unsupported words (default: sets that annotate them).")
+@click.option("--record", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write a leaderboard record per dataset here (e.g. eval/results).")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
+                 device, no_plots, progress) -> None:
+    """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
+    from nli_check.checker import Checker
+    from nli_check.evaluate import evaluate, headline, write_results
+    from nli_check.leaderboard import record as write_record
+
+    try:
+        evalsets = _load_sets(datasets, data_root, label_map, limit)
+        checker = Checker(model=model, embedding_model=embedding_model, device=device)
+        factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
+        for evalset in evalsets:
+            results = evaluate(evalset, checker, baselines=baselines, spans=spans, progress_factory=factory)
+            folder = write_results(output, evalset, checker, results, plots=not no_plots)
+            if record is not None:
+                write_record(record, evalset, checker.model_name, results,
+                             command="nli-check eval " + " ".join(sys.argv[2:]))
+            for result in results:
+                row = headline(result)
+                shown = ", ".join(f"{k} {v}" for k, v in row.items() if not k.endswith("_95"))
+                click.echo(f"{evalset.name} {result.system} ({result.seconds:.1f} s): {shown}")
+            click.echo(f"{evalset.name}: written to {folder}")
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{getattr(error, 'filename', None) or 'output'}: {error.strerror or error}")
+
+
+@main.command()
+@click.argument("datasets", nargs=-1, required=True)
+@click.option("--model", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="NLI model folder whose settings are fitted (default: the shipped model).")
+@click.option("--embedding-model", default="minilm", show_default=True)
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True)
+@click.option("--label-map", default=None, help="Rename labels of a file (see eval).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Use only the first N examples of each set.")
+@click.option("--dry-run", is_flag=True, help="Print before/after but do not write the model's settings.")
+@click.option("--progress/--no-progress", default=None)
+def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry_run, progress) -> None:
+    """Fit the decision thresholds and the similarity floor on dev DATASETS, and store them
+    with the model."""
+    from nli_check import calibrate as calibration
+    from nli_check.checker import Checker
+    from nli_check.config import default_nli_model_path
+
+    model_path = model or default_nli_model_path()
+    try:
+        evalsets = _load_sets(datasets, data_root, label_map, limit)
+        checker = Checker(model=model_path, embedding_model=embedding_model)
+        settings = checker.settings
+        current = calibration.Thresholds(settings.similarity_floor, settings.entailment_threshold,
+                                         settings.contradiction_threshold)
+        factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
+        collected = calibration.collect(checker, evalsets, progress_factory=factory)
+        three_way = {e.name for e in evalsets if e.three_way}
+        fitted, objective = calibration.fit(collected, three_way, current)
+        before = calibration.summary(collected, three_way, current)
+        after = calibration.summary(collected, three_way, fitted)
+        click.echo(f"before: floor {current.similarity_floor}, entailment {current.entailment_threshold}, "
+                   f"contradiction {current.contradiction_threshold}")
+        click.echo(f"after:  floor {fitted.similarity_floor}, entailment {fitted.entailment_threshold}, "
+                   f"contradiction {fitted.contradiction_threshold}")
+        click.echo(f"{'dataset':28} {'n':>6} {'bal.acc before':>15} {'after':>7} {'macro-F1 before':>16} {'after':>7}")
+        for name in before:
+            b, a = before[name], after[name]
+            click.echo(f"{name:28} {b['n']:>6} {100 * b['balanced_accuracy']:>15.1f} {100 * a['balanced_accuracy']:>7.1f} "
+                       f"{_maybe_pct(b.get('macro_f1')):>16} {_maybe_pct(a.get('macro_f1')):>7}")
+        if dry_run:
+            click.echo("dry run: model settings left unchanged")
+        else:
+            path = calibration.store(model_path, fitted, evalsets=evalsets, objective=objective,
+                                     before=before, after=after)
+            click.echo(f"written to {path}")
+    except InputError as error:
+        _fail(str(error))
+
+
+def _maybe_pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+@main.command()
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("eval/results"), show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("eval/RESULTS.md"),
+              show_default=True)
+def leaderboard(results_dir, output) -> None:
+    """Regenerate the results table from the recorded eval results."""
+    from nli_check.leaderboard import write
+
+    try:
+        click.echo(f"written to {write(results_dir, output)}")
+    except InputError as error:
+        _fail(str(error))
+
+
+
+# ---- batch (issue 5) ----
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="JSON Lines, one row per article (the check JSON plus id, line and article_summary).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run that wrote --output.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Bad rows: line, id and reason (default: OUTPUT's name with .errors.jsonl).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: an actor pool on Ray Data (pip install nli-check[ray]).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None, help="torch device (default: torch's choice).")
+@click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
+@click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
+@click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Source sentences paired with each claim.")
+@click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
+@click.option("--chunk-size", type=click.IntRange(1), default=None,
+              help="Input rows checked together (default 64); a resume must use the same.")
+@click.option("--claims-parquet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a flat table, one row per claim, as Parquet.")
+@click.option("--ray-address", default=None, help="Ray cluster address (default: RAY_ADDRESS, else a local Ray).")
+@click.option("--ray-actors", type=click.IntRange(1), default=None,
+              help="Actors (model copies) in the pool (default: one per CPU Ray offers).")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="torch threads (default: one per core); 1 can be much faster on a busy machine.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def batch(input_path, output, resume, errors_path, engine, device, model, embedding_model, top_k, no_explain,
+          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress) -> None:
+    """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
+    article and sources. Streams the input; rows are durable in input order; --resume
+    continues after any interruption with no row lost or repeated."""
+    from nli_check.batch import CheckerSpec, run_batch
+    from nli_check.config import BATCH_CHUNK_SIZE
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, top_k=top_k,
+                       explain=not no_explain, threads=threads)
+    try:
+        summary = run_batch(input_path, output, errors=errors_path, resume=resume, spec=spec,
+                            chunk_size=chunk_size or BATCH_CHUNK_SIZE, engine=engine, progress=not no_progress,
+                            claims_parquet=claims_parquet, ray_address=ray_address, ray_actors=ray_actors)
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{getattr(error, 'filename', None) or output}: {error.strerror or error}")
+    labels = ", ".join(f"{count} {label}" for label, count in summary.labels.items())
+    click.echo(f"{summary.articles} articles, {summary.claims} claims ({labels}); "
+               f"{summary.errors} bad rows in {summary.errors_file}; manifest {summary.manifest}")
+
+
+
+# ---- serve, feedback (issue 6) ----
+
+@main.command()
+@click.option("--host", default=ServeSettings.host, show_default=True,
+              help="Interface to listen on; 0.0.0.0 exposes the app to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=ServeSettings.port, show_default=True)
+@click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
+@click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
+@click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
+@click.option("--feedback-db", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(ServeSettings.feedback_db), show_default=True, help="SQLite file for editor feedback.")
+@click.option("--max-body-mb", type=click.FloatRange(0.001), default=ServeSettings.max_body_bytes / 1e6,
+              show_default=True, help="Refuse request bodies larger than this (413).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.1), default=ServeSettings.timeout_s,
+              show_default=True, help="Seconds a request may take, queueing included (then 504).")
+@click.option("--queue", type=click.IntRange(0, 10_000), default=ServeSettings.queue, show_default=True,
+              help="Requests that may wait while one check runs (beyond that 503).")
+def serve(host, port, model, embedding_model, device, feedback_db, max_body_mb, timeout_s, queue) -> None:
+    """Start the web app: paste an article and its sources, see the report, give feedback."""
+    import uvicorn
+
+    from nli_check.checker import Checker
+    from nli_check.feedback import FeedbackStore
+    from nli_check.web import create_app
+
+    settings = ServeSettings(host=host, port=port, max_body_bytes=int(max_body_mb * 1e6), timeout_s=timeout_s,
+                             queue=queue, feedback_db=str(feedback_db))
+    try:
+        FeedbackStore(feedback_db)  # a bad path fails here, in one line, before the models load
+        # Load once, here, so a missing model is one line and exit 2, not a traceback.
+        checker = Checker(model=model, embedding_model=embedding_model, device=device)
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:  # transformers' way of saying a model folder is missing or broken
+        _fail(f"{model or embedding_model}: cannot load the model ({str(error).splitlines()[0]})")
+    app = create_app(settings=settings, checker=checker)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+
+
+@main.group()
+def feedback() -> None:
+    """Editor feedback collected by ``nli-check serve``."""
+
+
+@feedback.command("export")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=Path(ServeSettings.feedback_db),
+              show_default=True, help="The feedback database (serve --feedback-db).")
+@click.option("--output", default="-", show_default=True, help="JSON Lines file; - is standard output.")
+def feedback_export(db, output) -> None:
+    """Write the feedback as labelled pairs (claim, source, label) for the eval harness."""
+    from nli_check.feedback import export_jsonl
+    from nli_check.inputs import write_atomically
+
+    try:
+        text = export_jsonl(db)
+        if output == "-":
+            click.echo(text, nl=False)
+        else:
+            write_atomically(Path(output), text)
+    except InputError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{getattr(error, 'filename', None) or output}: {error.strerror or error}")
+    click.echo(f"nli-check: {text.count(chr(10))} labelled pairs from {db}", err=True)
+
 
 
 def run() -> None:

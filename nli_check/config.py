@@ -21,6 +21,11 @@ MODEL_SETTINGS_FILE = "nli_check.json"
 # Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
 MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
 
+# Batch scoring (``nli-check batch``): a chunk of input rows is checked together (one NLI
+# pass over all its pairs); larger chunks share more work, and memory grows with them.
+BATCH_CHUNK_SIZE = 64
+BATCH_SOURCE_CACHE = 2_000  # distinct sources whose sentence vectors are kept (~1.5 kB a sentence)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -41,6 +46,8 @@ class Settings:
     max_sentence_words: int = 120
     # explanation
     explain: bool = True
+    # report: evidence listed per claim, best first (calibration asks for all of it)
+    evidence_shown: int = 3
 
     def with_overrides(self, **overrides) -> Settings:
         known = {f.name for f in fields(self)}
@@ -61,3 +68,24 @@ def model_settings(model_path: Path | str) -> dict:
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+
+
+# ---- web app and editor feedback (``nli-check serve``) ----
+DEFAULT_FEEDBACK_DB = "nli-check-feedback.sqlite"  # in the folder the server starts in
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Limits of ``nli-check serve``. Checks run one at a time on one worker thread (torch
+    already spreads one check over every core); a burst waits in a bounded queue and is
+    refused beyond it, so memory stays bounded whatever arrives."""
+
+    host: str = "127.0.0.1"  # local only unless the operator says otherwise
+    port: int = 8000
+    max_body_bytes: int = 2_000_000  # whole request: article, sources and form overhead
+    timeout_s: float = 60.0  # per request, queueing included; beyond it 504
+    queue: int = 8  # requests that may wait while one runs; beyond it 503 + Retry-After
+    retry_after_s: int = 5
+    max_sources: int = 20
+    recent_reports_bytes: int = 50_000_000  # texts kept in memory so editors can give feedback
+    feedback_db: str = DEFAULT_FEEDBACK_DB

@@ -160,8 +160,9 @@ def fever(root: Path) -> list[Pair]:
 
 
 def covidfact(root: Path, split: str) -> list[Pair]:
+    # dev.tsv names its label column "entailment", train.tsv "label".
     return _simple("covidfact_rte", read_tsv(root / "covidfact" / "RTE-covidfact" / f"{split}.tsv"),
-                   "sentence1", "Sentence2", "label")
+                   "sentence1", "Sentence2", "label" if split == "train" else "entailment")
 
 
 # --- claims against cited sources --------------------------------------------------

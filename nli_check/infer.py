@@ -53,10 +53,14 @@ class NLIModel:
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
         self.pairs_scored = 0  # pairs actually run through the model (cache misses)
 
-    def predict(self, pairs: list[tuple[str, str]], *, batch_size: int = 32) -> np.ndarray:
-        """Probabilities for each (premise, hypothesis) pair."""
+    def predict(self, pairs: list[tuple[str, str]], *, batch_size: int = 32,
+                cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
+        """Probabilities for each (premise, hypothesis) pair. ``cache`` replaces the model's
+        own cache for this call (batch scoring keeps one per chunk of articles, so a chunk's
+        numbers depend on that chunk alone)."""
+        cache = self._cache if cache is None else cache
         keys = [content_key(premise, hypothesis) for premise, hypothesis in pairs]
-        todo = {key: pair for key, pair in zip(keys, pairs) if key not in self._cache}
+        todo = {key: pair for key, pair in zip(keys, pairs) if key not in cache}
         fresh: dict[bytes, np.ndarray] = {}
         if todo:
             items = sorted(todo.items(), key=lambda item: len(item[1][0]) + len(item[1][1]))
@@ -66,7 +70,7 @@ class NLIModel:
             fresh = {key: row for (key, _), row in zip(items, probabilities)}
             self.pairs_scored += len(items)
         # Read cached rows before storing fresh ones: a batch larger than the cache must not evict itself.
-        found = {key: fresh[key] if key in fresh else self._cache.get(key) for key in dict.fromkeys(keys)}
+        found = {key: fresh[key] if key in fresh else cache.get(key) for key in dict.fromkeys(keys)}
         for key, row in fresh.items():
-            self._cache.put(key, row)
+            cache.put(key, row)
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 3))

@@ -55,18 +55,22 @@ class Embedder:
         self.model = SentenceTransformer(resolve_embedding_model(model), device=device)
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
 
-    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: list[str], *, batch_size: int = 64,
+               cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
+        """Unit-length vectors, one per text. ``cache`` replaces the embedder's own cache
+        for this call (batch scoring embeds each source on its own, see batch.py)."""
+        cache = self._cache if cache is None else cache
         keys = [content_key(text) for text in texts]
-        missing = {key: text for key, text in zip(keys, texts) if key not in self._cache}
+        missing = {key: text for key, text in zip(keys, texts) if key not in cache}
         fresh: dict[bytes, np.ndarray] = {}
         if missing:
             vectors = self.model.encode(list(missing.values()), batch_size=batch_size, show_progress_bar=False,
                                         normalize_embeddings=True, convert_to_numpy=True)
             fresh = dict(zip(missing, vectors))
         # Read cached vectors before storing fresh ones: a batch larger than the cache must not evict itself.
-        found = {key: fresh[key] if key in fresh else self._cache.get(key) for key in dict.fromkeys(keys)}
+        found = {key: fresh[key] if key in fresh else cache.get(key) for key in dict.fromkeys(keys)}
         for key, vector in fresh.items():
-            self._cache.put(key, vector)
+            cache.put(key, vector)
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
 

@@ -26,3 +26,11 @@ def test_shipped_model_loads_from_a_non_editable_install(tmp_path):
                             cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(target), HF_HUB_OFFLINE="1"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "0"  # entailment
+    # The HTML report's templates are package data too: they must render from the install.
+    code = ("import sys, nli_check.html_report as h; from nli_check.results import Report; "
+            "assert h.__file__.startswith(sys.argv[1]), h.__file__; "
+            "print(h.render_html(Report(claims=[], sources=['s'], model='m')).count('<script>'))")
+    result = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(target)))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "1"

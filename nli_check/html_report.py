@@ -1,0 +1,195 @@
+"""The editor's view of a report: one self-contained HTML page.
+
+The article is shown with each claim coloured by its verdict and the words that go beyond
+the source underlined; clicking (or hovering) a claim shows its evidence: the source
+sentence with the part that matches the claim marked, the similarity and the three NLI
+probabilities. CSS and script are inlined (no network, opens offline) and a
+Content-Security-Policy lets only that one script run, by hash.
+
+Every piece of article and source text is untrusted: it reaches the page only through
+Jinja2 variables with autoescaping on, never through ``|safe`` or ``Markup``.
+The web app (``nli_check.web``) renders the same partial, so both views stay alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from nli_check.config import LABELS
+from nli_check.explain import STOPWORDS, Explainer
+from nli_check.results import Claim, Evidence, Probabilities, Report
+
+LEGEND = {
+    "supported": "a cited source says this",
+    "contradicted": "a cited source says otherwise",
+    "unsupported": "no cited source says this",
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text, marked (underlined or highlighted) or not."""
+
+    text: str
+    marked: bool = False
+
+
+@dataclass
+class EvidenceView:
+    source: str
+    pieces: list[Piece]
+    similarity: float
+    probabilities: Probabilities | None
+
+
+@dataclass
+class ClaimView:
+    number: int  # 1-based, as editors count lines
+    index: int
+    label: str
+    text: str
+    pieces: list[Piece]
+    reason: str
+    probabilities: Probabilities
+    spans: list[str]
+    evidence: list[EvidenceView]
+    decided_by: str | None
+
+
+@dataclass
+class ReportView:
+    title: str
+    model: str
+    sources: list[str]
+    claims: list[ClaimView]
+    paragraphs: list[list[ClaimView]]
+    summary: dict[str, int]
+    warnings: list[str]
+    legend: dict[str, str] = field(default_factory=lambda: dict(LEGEND))
+
+
+def claim_pieces(claim: Claim) -> list[Piece]:
+    """The claim text cut at its unsupported spans (offsets are into the article; the
+    claim text has markup removed, so fall back to a search when they disagree)."""
+    text, pieces, cursor = claim.text, [], 0
+    for span in sorted(claim.unsupported_spans, key=lambda s: s.start):
+        local = span.start - claim.start
+        if text[local:local + len(span.text)] != span.text:
+            local = text.find(span.text, cursor)
+        if local < cursor or local == -1:
+            continue
+        pieces += [Piece(text[cursor:local]), Piece(text[local:local + len(span.text)], marked=True)]
+        cursor = local + len(span.text)
+    pieces.append(Piece(text[cursor:]))
+    return [piece for piece in pieces if piece.text]
+
+
+_LEXICAL = Explainer(None)  # lexical signal only: no model is needed to find shared words
+
+
+def matching_pieces(evidence: str, claim: str) -> list[Piece]:
+    """The evidence text with the words it shares with the claim marked (same stem as a
+    content word of the claim); runs of shared words joined across function words."""
+    runs: list[list[int]] = []
+    open_run = False
+    for match, novel in _LEXICAL.novel_words(evidence, claim):
+        word = match.group().lower()
+        if word in STOPWORDS or len(word) < 2:
+            continue  # a function word neither starts nor breaks a run
+        if novel:
+            open_run = False
+        elif open_run and not re.search(r"[,;:.!?()\"“”]", evidence[runs[-1][1]:match.start()]):
+            runs[-1][1] = match.end()
+        else:
+            runs.append([match.start(), match.end()])
+            open_run = True
+    pieces, cursor = [], 0
+    for start, end in runs:
+        pieces += [Piece(evidence[cursor:start]), Piece(evidence[start:end], marked=True)]
+        cursor = end
+    pieces.append(Piece(evidence[cursor:]))
+    return [piece for piece in pieces if piece.text]
+
+
+def _paragraphs(claims: list[ClaimView], report: Report, article: str | None) -> list[list[ClaimView]]:
+    """Claims grouped as the article's paragraphs (a line break between two claims starts
+    a new one). Without the article text all claims flow as one paragraph."""
+    groups: list[list[ClaimView]] = []
+    previous_end = None
+    for view, claim in zip(claims, report.claims):
+        gap = article[previous_end:claim.start] if article is not None and previous_end is not None else ""
+        if not groups or "\n" in gap:
+            groups.append([])
+        groups[-1].append(view)
+        previous_end = claim.end
+    return groups
+
+
+def _evidence_view(evidence: Evidence, claim: Claim) -> EvidenceView:
+    return EvidenceView(evidence.source, matching_pieces(evidence.text, claim.text), evidence.similarity,
+                        evidence.probabilities)
+
+
+def build_view(report: Report, *, article: str | None = None, title: str = "nli-check report") -> ReportView:
+    """Everything the templates show, computed once (templates only lay it out)."""
+    claims = [ClaimView(number=claim.index + 1, index=claim.index, label=claim.label, text=claim.text,
+                        pieces=claim_pieces(claim), reason=claim.reason, probabilities=claim.probabilities,
+                        spans=[span.text for span in claim.unsupported_spans],
+                        evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by)
+              for claim in report.claims]
+    return ReportView(title=title, model=report.model, sources=list(report.sources), claims=claims,
+                      paragraphs=_paragraphs(claims, report, article), summary=report.summary,
+                      warnings=list(report.warnings))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    # Autoescape every template whatever its name; StrictUndefined turns a typo into an error.
+    env = Environment(loader=PackageLoader("nli_check", "templates"), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals["labels"] = LABELS
+    return env
+
+
+@dataclass(frozen=True)
+class Assets:
+    css: Markup
+    js: Markup
+    script_hash: str
+
+    def csp(self, *, served: bool = False) -> str:
+        """Only our inline script runs (by hash); nothing is fetched from anywhere.
+        A served page may also post feedback to its own origin."""
+        policy = ["default-src 'none'", "style-src 'unsafe-inline'", f"script-src '{self.script_hash}'",
+                  "img-src data:", "base-uri 'none'"]
+        if served:
+            policy += ["connect-src 'self'", "form-action 'self'"]
+        else:
+            policy += ["form-action 'none'"]
+        return "; ".join(policy)
+
+
+@lru_cache(maxsize=1)
+def assets() -> Assets:
+    """The inline stylesheet and script (our own files, so marking them safe is sound)."""
+    loader = environment().loader
+    css = loader.get_source(environment(), "report.css")[0]
+    js = loader.get_source(environment(), "report.js")[0]
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    return Assets(css=Markup(css), js=Markup(js), script_hash=f"sha256-{digest}")
+
+
+def render_html(report: Report, *, article: str | None = None, title: str = "nli-check report") -> str:
+    """One self-contained HTML file: the article marked up by verdict, evidence on click,
+    summary bar and legend; prints cleanly. ``article`` (the checked text) restores its
+    paragraph breaks."""
+    return environment().get_template("report.html").render(
+        view=build_view(report, article=article, title=title), assets=assets(), csp=assets().csp(),
+        feedback=None)

@@ -1,0 +1,366 @@
+"""``nli-check serve``: the editor's web app and a JSON API over one loaded checker.
+
+Routes:
+    GET  /               the form: paste or upload an article and its sources
+    POST /check          the form's target: the same HTML report as ``--format html``
+    POST /api/check      JSON in, the report's JSON (schema 1.0, as the CLI's) out
+    POST /api/feedback   an editor's right label for one verdict, stored in SQLite
+    GET  /healthz        liveness and queue state
+
+Limits (:class:`~nli_check.config.ServeSettings`): the request body is capped (a declared
+Content-Length over the cap is refused before a byte is read, a chunked body as soon as
+the count passes it: 413); checks run one at a time on one worker thread with at most
+``queue`` waiting (beyond that 503 with Retry-After, so a burst queues instead of
+exhausting memory); a request that is not answered within ``timeout_s`` gets 504.
+The models load once, at start-up. No route reads a file named by the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from nli_check.config import ServeSettings
+from nli_check.errors import InputError
+from nli_check.feedback import CheckedReport, FeedbackStore, RecentReports
+from nli_check.html_report import assets, build_view, environment
+from nli_check.inputs import decode
+from nli_check.segment import detect_format
+
+logger = logging.getLogger("nli_check.web")
+
+API_PREFIXES = ("/api/", "/healthz")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                    "X-Frame-Options": "DENY"}
+
+
+class ServerBusy(Exception):
+    """Every worker and queue place is taken."""
+
+
+class CheckTimeout(Exception):
+    """A check did not finish within the time limit."""
+
+
+class CheckQueue:
+    """One worker thread and at most ``queue`` waiting jobs.
+
+    A place is taken before a job is queued and given back only when the job has
+    finished (or was cancelled before it started): a request that timed out while its
+    check still runs keeps its place, so the number of checks in memory never exceeds
+    ``queue + 1`` whatever the clients do.
+    """
+
+    def __init__(self, *, queue: int, timeout_s: float) -> None:
+        self.capacity = queue + 1
+        self.timeout_s = timeout_s
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nli-check-worker")
+        self._taken = 0
+        self._lock = threading.Lock()
+
+    @property
+    def taken(self) -> int:
+        return self._taken
+
+    def _release(self, _future) -> None:
+        with self._lock:
+            self._taken -= 1
+
+    async def run(self, function, /, *args: Any, **kwargs: Any):
+        with self._lock:
+            if self._taken >= self.capacity:
+                raise ServerBusy
+            self._taken += 1
+        try:
+            future = self._executor.submit(function, *args, **kwargs)
+        except RuntimeError:  # shutting down
+            self._release(None)
+            raise ServerBusy from None
+        future.add_done_callback(self._release)
+        try:
+            # Cancelling the wrapper cancels a job that has not started yet.
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+        except TimeoutError:
+            raise CheckTimeout from None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over ``max_bytes`` with 413 and a message
+    that names the limit. A declared Content-Length is judged before the app runs (the
+    body is never read); a chunked body is counted as it streams in."""
+
+    def __init__(self, app, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def message(self) -> str:
+        return (f"request body is over the {self.max_bytes / 1e6:g} MB limit of this server "
+                f"(send shorter texts, or start it with a larger --max-body-mb)")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            response = _error_response(scope["path"], 413, self.message(), headers={"Connection": "close"})
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # HTTPException passes through FastAPI's body parsing to its handler.
+                    raise HTTPException(413, self.message(), headers={"Connection": "close"})
+            return message
+
+        await self.app(scope, counted_receive, send)
+
+
+def _wants_json(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+def _error_page(message: str, status: int) -> HTMLResponse:
+    html = environment().get_template("index.html").render(
+        view=None, error=message, form=_FormState(), limits=None, assets=assets(), csp=assets().csp(served=True),
+        feedback=None)
+    return _html(html, status)
+
+
+def _error_response(path: str, status: int, message: str, headers: dict | None = None):
+    if _wants_json(path):
+        return JSONResponse({"detail": message}, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+    response = _error_page(message, status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _html(content: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(content, status_code=status,
+                        headers={**SECURITY_HEADERS,
+                                 # frame-ancestors works only as a header, not in the page's meta tag
+                                 "Content-Security-Policy": assets().csp(served=True) + "; frame-ancestors 'none'"})
+
+
+@dataclass
+class _FormState:
+    """What the form shows again: the texts the editor gave."""
+
+    article: str = ""
+    sources: tuple[str, ...] = ("",)
+
+
+class CheckRequest(BaseModel):
+    """``POST /api/check``: the arguments of :meth:`nli_check.Checker.check`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article: str = Field(min_length=1, description="the article text")
+    sources: list[str] = Field(min_length=1, description="the cited sources' texts")
+    source_names: list[str] | None = Field(default=None, description="names shown in the evidence")
+    article_name: str = Field(default="article", max_length=200)
+    article_format: Literal["auto", "text", "markdown", "html"] = "auto"
+    source_formats: list[Literal["auto", "text", "markdown", "html"]] | None = None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    report_id: str = Field(min_length=1, max_length=64)
+    claim_index: int = Field(ge=0)
+    label: Literal["supported", "contradicted", "unsupported"]
+    comment: str = Field(default="", max_length=1000)
+
+
+def _format(requested: str, name: str | None, text: str) -> str:
+    return detect_format(name, text) if requested == "auto" else requested
+
+
+def create_app(*, settings: ServeSettings | None = None, checker=None, model: str | None = None,
+               embedding_model: str = "minilm", device: str | None = None) -> FastAPI:
+    """The web app. Pass a loaded ``checker`` to share one, or let start-up load it from
+    ``model``/``embedding_model`` (once, before the first request is accepted)."""
+    settings = settings or ServeSettings()
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if checker is None:
+            from nli_check.checker import Checker
+
+            state["checker"] = await asyncio.to_thread(Checker, model=model, embedding_model=embedding_model,
+                                                       device=device)
+        else:
+            state["checker"] = checker
+        state["queue"] = CheckQueue(queue=settings.queue, timeout_s=settings.timeout_s)
+        state["recent"] = RecentReports(settings.recent_reports_bytes)
+        state["feedback"] = FeedbackStore(settings.feedback_db)
+        logger.info("nli-check: model %s loaded; feedback goes to %s", state["checker"].model_name,
+                    settings.feedback_db)
+        try:
+            yield
+        finally:
+            state["queue"].close()
+
+    app = FastAPI(title="nli-check", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        return _error_response(request.url.path, error.status_code, str(error.detail), headers=error.headers)
+
+    @app.exception_handler(ServerBusy)
+    async def busy(request: Request, _error: ServerBusy):
+        message = (f"the server is busy: {state['queue'].capacity} checks are running or waiting; "
+                   f"try again in {settings.retry_after_s} s")
+        return _error_response(request.url.path, 503, message, headers={"Retry-After": str(settings.retry_after_s)})
+
+    @app.exception_handler(CheckTimeout)
+    async def too_slow(request: Request, _error: CheckTimeout):
+        message = (f"the check did not finish within the {settings.timeout_s:g} s limit "
+                   f"(the server is busy or the texts are long); try again with shorter texts")
+        return _error_response(request.url.path, 504, message)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, error: InputError):
+        return _error_response(request.url.path, 400, str(error))
+
+    def limits() -> dict:
+        return {"max_sources": settings.max_sources, "max_mb": f"{settings.max_body_bytes / 1e6:g}"}
+
+    def page(*, view=None, error: str | None = None, form: _FormState | None = None, report_id: str | None = None,
+             status: int = 200) -> HTMLResponse:
+        html = environment().get_template("index.html").render(
+            view=view, error=error, form=form or _FormState(), limits=limits(), assets=assets(),
+            csp=assets().csp(served=True), feedback={"report_id": report_id} if report_id else None)
+        return _html(html, status)
+
+    async def run_check(article: str, sources: list[str], *, names: list[str], article_format: str,
+                        source_formats: list[str], article_name: str):
+        if len(sources) > settings.max_sources:
+            raise InputError(f"{len(sources)} sources: at most {settings.max_sources} per check")
+        report = await state["queue"].run(
+            state["checker"].check, article, sources, article_format=article_format, source_formats=source_formats,
+            source_names=names, article_name=article_name)
+        report_id = uuid.uuid4().hex
+        state["recent"].put(report_id, CheckedReport(
+            article_name=article_name, claims=[c.text for c in report.claims], labels=[c.label for c in report.claims],
+            sources=list(sources), source_names=list(names), model=report.model))
+        return report, report_id
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index():
+        return page()
+
+    @app.post("/check", response_class=HTMLResponse)
+    async def check_form(request: Request):
+        # A text field may be as large as the whole body cap (Starlette's default is 1 MB).
+        form = await request.form(max_files=settings.max_sources + 1, max_fields=2 * settings.max_sources + 10,
+                                  max_part_size=settings.max_body_bytes)
+        try:
+            article, article_name = await _field_or_upload(form.get("article"), form.get("article_file"), "article")
+            pasted, uploads = form.getlist("source"), form.getlist("source_file")
+            sources, names = [], []
+            for number in range(max(len(pasted), len(uploads))):
+                text, name = await _field_or_upload(pasted[number] if number < len(pasted) else None,
+                                                    uploads[number] if number < len(uploads) else None,
+                                                    f"source {number + 1}")
+                if text is not None:
+                    sources.append(text)
+                    names.append(name)
+        finally:
+            await form.close()
+        shown = _FormState(article=article or "", sources=tuple(sources) or ("",))
+        if article is None:
+            return page(error="the article is empty: paste it or upload a file", form=shown, status=400)
+        if not sources:
+            return page(error="no source given: paste or upload at least one source", form=shown, status=400)
+        try:
+            report, report_id = await run_check(
+                article, sources, names=_unique(names), article_format=_format("auto", article_name, article),
+                source_formats=[_format("auto", n, t) for n, t in zip(names, sources)], article_name=article_name)
+        except InputError as error:
+            return page(error=str(error), form=shown, status=400)
+        view = build_view(report, article=article, title=f"nli-check: {article_name}")
+        return page(view=view, form=shown, report_id=report_id)
+
+    @app.post("/api/check")
+    async def check_api(body: CheckRequest):
+        names = body.source_names or [f"source {i + 1}" for i in range(len(body.sources))]
+        formats = body.source_formats or ["auto"] * len(body.sources)
+        if len(names) != len(body.sources) or len(formats) != len(body.sources):
+            raise InputError(f"got {len(body.sources)} sources but {len(names)} source_names "
+                             f"and {len(formats)} source_formats")
+        report, report_id = await run_check(
+            body.article, body.sources, names=names, article_name=body.article_name,
+            article_format=_format(body.article_format, None, body.article),
+            source_formats=[_format(f, None, t) for f, t in zip(formats, body.sources)])
+        return JSONResponse(report.to_dict(), headers={**SECURITY_HEADERS, "X-Report-Id": report_id})
+
+    @app.post("/api/feedback", status_code=201)
+    async def feedback(body: FeedbackRequest):
+        checked = state["recent"].get(body.report_id)
+        if checked is None:
+            raise HTTPException(410, "this report is no longer held by the server (it restarted or the report "
+                                     "is too old); run the check again to give feedback")
+        if body.claim_index >= len(checked.claims):
+            raise HTTPException(422, f"claim_index {body.claim_index} is out of range: the report has "
+                                     f"{len(checked.claims)} claims")
+        row = await asyncio.to_thread(state["feedback"].record, report_id=body.report_id,
+                                      claim_index=body.claim_index, report=checked, label=body.label,
+                                      comment=body.comment)
+        return JSONResponse({"id": row, "claim": checked.claims[body.claim_index],
+                             "predicted": checked.labels[body.claim_index], "label": body.label},
+                            status_code=201, headers=SECURITY_HEADERS)
+
+    @app.get("/healthz")
+    async def healthz():
+        queue = state.get("queue")
+        return JSONResponse({"status": "ok", "model": state["checker"].model_name,
+                             "in_progress": queue.taken if queue else 0,
+                             "capacity": queue.capacity if queue else 0}, headers=SECURITY_HEADERS)
+
+    return app
+
+
+async def _field_or_upload(text, upload, label: str) -> tuple[str | None, str]:
+    """The uploaded file if one was chosen, else the pasted text; None when both are
+    empty. An upload's file name is only a label: nothing is ever opened by name."""
+    if isinstance(upload, UploadFile) and upload.filename:
+        name = PurePath(upload.filename.replace("\\", "/")).name[:200] or label
+        return decode(await upload.read(), name), name
+    if isinstance(text, str) and text.strip():
+        return text.replace("\r\n", "\n"), label
+    return None, label
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Two uploads called source.txt stay distinguishable in the evidence."""
+    seen: dict[str, int] = {}
+    result = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        result.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return result
+
