@@ -24,7 +24,6 @@ from nli_check.batch import (BatchChecker, BatchRun, BatchSummary, CheckerSpec, 
                              count_positions, iter_rows, write_chunk)
 from nli_check.errors import InputError
 
-log = logging.getLogger(__name__)
 
 INSTALL_HINT = "the ray engine needs Ray: pip install nli-check[ray]"
 

@@ -53,8 +53,7 @@ def collect(checker, evalsets: list[EvalSet], *, progress_factory=None) -> dict[
     import copy
 
     run = copy.copy(checker)
-    run.settings = checker.settings.with_overrides(explain=False, evidence_shown=1000)
-    run.settings = _with_floor(run.settings, 0.0)
+    run.settings = checker.settings.with_overrides(explain=False, evidence_shown=1000, similarity_floor=0.0)
     collected = {}
     for evalset in evalsets:
         bar = progress_factory(evalset) if progress_factory else None
@@ -64,11 +63,6 @@ def collect(checker, evalsets: list[EvalSet], *, progress_factory=None) -> dict[
             if bar:
                 bar.close()
     return collected
-
-
-def _with_floor(settings, floor: float):
-    # with_overrides skips None only, so 0.0 is kept as given
-    return settings.with_overrides(similarity_floor=floor)
 
 
 def replay(predictions: list[Prediction], thresholds: Thresholds) -> tuple[list[str], np.ndarray]:
