@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from nli_check.config import LABELS
 from nli_check.explain import STOPWORDS, Explainer
+from nli_check.report import claim_pieces as report_pieces
 from nli_check.results import Claim, Evidence, Probabilities, Report
 
 LEGEND = {
@@ -76,19 +77,8 @@ class ReportView:
 
 
 def claim_pieces(claim: Claim) -> list[Piece]:
-    """The claim text cut at its unsupported spans (offsets are into the article; the
-    claim text has markup removed, so fall back to a search when they disagree)."""
-    text, pieces, cursor = claim.text, [], 0
-    for span in sorted(claim.unsupported_spans, key=lambda s: s.start):
-        local = span.start - claim.start
-        if text[local:local + len(span.text)] != span.text:
-            local = text.find(span.text, cursor)
-        if local < cursor or local == -1:
-            continue
-        pieces += [Piece(text[cursor:local]), Piece(text[local:local + len(span.text)], marked=True)]
-        cursor = local + len(span.text)
-    pieces.append(Piece(text[cursor:]))
-    return [piece for piece in pieces if piece.text]
+    """The claim text cut at its unsupported spans (shared with the text and Markdown reports)."""
+    return [Piece(text, marked=marked) for text, marked in report_pieces(claim)]
 
 
 _LEXICAL = Explainer(None)  # lexical signal only: no model is needed to find shared words

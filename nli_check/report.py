@@ -23,9 +23,9 @@ def render(report: Report, fmt: str, *, colour: bool = False) -> str:
     return render_text(report, colour=colour)
 
 
-def _mark_spans(claim: Claim, mark) -> str:
-    """The claim text with each unsupported span wrapped by ``mark``."""
-    text, out, cursor = claim.text, [], 0
+def claim_pieces(claim: Claim) -> list[tuple[str, bool]]:
+    """The claim text cut at its unsupported spans: (text, is_unsupported) runs, in order."""
+    text, pieces, cursor = claim.text, [], 0
     for span in sorted(claim.unsupported_spans, key=lambda s: s.start):
         local = span.start - claim.start
         # Claim text has markup removed; fall back to a search when offsets differ.
@@ -33,10 +33,15 @@ def _mark_spans(claim: Claim, mark) -> str:
             local = text.find(span.text, cursor)
         if local < cursor or local == -1:
             continue
-        out += [text[cursor:local], mark(text[local:local + len(span.text)])]
+        pieces += [(text[cursor:local], False), (text[local:local + len(span.text)], True)]
         cursor = local + len(span.text)
-    out.append(text[cursor:])
-    return "".join(out)
+    pieces.append((text[cursor:], False))
+    return [(piece, marked) for piece, marked in pieces if piece]
+
+
+def _mark_spans(claim: Claim, mark) -> str:
+    """The claim text with each unsupported span wrapped by ``mark``."""
+    return "".join(mark(piece) if marked else piece for piece, marked in claim_pieces(claim))
 
 
 def _summary_line(report: Report) -> str:
