@@ -175,3 +175,20 @@ def test_calibrate_writes_fitted_settings_and_refuses_test_splits(tmp_path, tiny
     test_split = write_jsonl(tmp_path / "test_pairs.jsonl", ROWS)
     refused = run("calibrate", test_split, "--model", model, "--embedding-model", tiny_embedding_model)
     assert refused.returncode == 2 and b"calibration fits on dev data only" in refused.stderr
+
+
+def test_editor_feedback_export_is_read_by_the_harness(tmp_path):
+    """`nli-check feedback export` writes the generic format: the harness reads it as is."""
+    from nli_check.feedback import labelled_pairs
+
+    rows = [{"id": 1, "claim": "The mayor resigned in anger.", "sources": json.dumps(["The mayor resigned."]),
+             "label": "unsupported", "predicted": "supported", "article": "The mayor resigned in anger.",
+             "source_names": json.dumps(["city.txt"]), "model": "m", "created_at": "2026-11-25", "comment": ""},
+            {"id": 2, "claim": "Prices fell.", "sources": json.dumps(["Prices rose.", "Sales rose."]),
+             "label": "contradicted", "predicted": "unsupported", "article": "Prices fell.",
+             "source_names": json.dumps(["a.txt", "b.txt"]), "model": "m", "created_at": "2026-11-25",
+             "comment": "see a.txt"}]
+    evalset = load_generic(write_jsonl(tmp_path / "feedback.jsonl", labelled_pairs(rows)))
+    assert [(e.id, e.label, e.sources) for e in evalset.examples] == [
+        ("feedback-1", "unsupported", ("The mayor resigned.",)),
+        ("feedback-2", "contradicted", ("Prices rose.", "Sales rose."))]
