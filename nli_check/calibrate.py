@@ -50,10 +50,7 @@ def collect(checker, evalsets: list[EvalSet], *, progress_factory=None) -> dict[
         if evalset.split != "dev":
             raise InputError(f"{evalset.name} ({evalset.origin}) is a {evalset.split} split: "
                              "calibration fits on dev data only")
-    import copy
-
-    run = copy.copy(checker)
-    run.settings = checker.settings.with_overrides(explain=False, evidence_shown=1000, similarity_floor=0.0)
+    run = checker.with_settings(explain=False, evidence_shown=1000, similarity_floor=0.0)
     collected = {}
     for evalset in evalsets:
         bar = progress_factory(evalset) if progress_factory else None

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,13 @@ class Checker:
         self.explainer = Explainer(self._score_one_premise)
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
+
+    def with_settings(self, **overrides) -> Checker:
+        """The same loaded models and caches with some settings changed (e.g. ``explain=False``
+        for verdict-only evaluation): a shallow copy, so nothing is loaded again."""
+        changed = copy.copy(self)
+        changed.settings = self.settings.with_overrides(**overrides)
+        return changed
 
     def _segment_source(self, text: str, fmt: str, name: str):
         """Sources are often checked again (several articles, one source): segment each

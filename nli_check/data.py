@@ -73,11 +73,15 @@ def _require(path: Path) -> Path:
 
 def read_jsonl(path: Path) -> Iterator[tuple[str, dict]]:
     """Yield (``file:line``, row) for each non-blank line."""
-    with _require(path).open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
+    with _require(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InputError(f"{where}: not UTF-8 text") from None
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:

@@ -50,17 +50,8 @@ def _claim_scores(checker, claim: str, sources: list[str]) -> tuple[float, float
     return entail, contra, report.claims
 
 
-def _without_explain(checker):
-    """The same checker, spans off: verdict-only metrics need no explanation."""
-    import copy
-
-    quiet = copy.copy(checker)
-    quiet.settings = checker.settings.with_overrides(explain=False)
-    return quiet
-
-
 def wice_claims(checker, root: Path, limit: int | None) -> dict:
-    checker = _without_explain(checker)
+    checker = checker.with_settings(explain=False)
     rows = [row for _, row in data.read_jsonl(root / "wice" / "claim_dev.jsonl")][:limit]
     scores = [_claim_scores(checker, row["claim"], ["\n".join(row["evidence"])])[:2] for row in rows]
     return {"gold": [row["label"] == "supported" for row in rows], "entail": [s[0] for s in scores],
@@ -91,7 +82,7 @@ def wice_tokens(checker, root: Path, limit: int | None) -> dict:
 
 
 def xsumfaith(checker, root: Path, limit: int | None) -> dict:
-    checker = _without_explain(checker)
+    checker = checker.with_settings(explain=False)
     rows = [row for _, row in data.read_jsonl(root / "xsumfaith" / "xsumfaith_dev.jsonl")][:limit]
     flagged, gold = [], []
     for row in rows:

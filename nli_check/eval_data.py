@@ -76,7 +76,7 @@ def _wice(root: Path, file: str, name: str) -> EvalSet:
     for where, row in data.read_jsonl(root / "wice" / file):
         evidence = _list_field(row, "evidence", where)
         label = data.map_label("wice", row.get("label"), where)
-        examples.append(Example(str(_meta_id(row) or where), _text(row, "claim", where), ("\n".join(evidence),),
+        examples.append(Example(str(_meta_id(row) or where), data._field(row, "claim", where), ("\n".join(evidence),),
                                 NLI_TO_VERDICT[label]))
     return EvalSet(name, examples, SUPPORTED_OR_NOT, f"wice/{file}")
 
@@ -86,7 +86,7 @@ def _wice_tokens(root: Path) -> EvalSet:
     whole cited page."""
     examples = []
     for where, row in data.read_jsonl(root / "wice" / "non_supported_tokens_dev.jsonl"):
-        claim = _text(row, "claim", where)
+        claim = data._field(row, "claim", where)
         tokens = _list_field(row, "claim_tokens", where)
         flags = _list_field(row, "non_supported_spans", where)
         if len(tokens) != len(flags):
@@ -115,7 +115,7 @@ def _check_covid(root: Path) -> EvalSet:
         if abstract is None:
             raise InputError(f"{where}: cord_id {row.get('cord_id')!r} is not in corpus.jsonl")
         label = NLI_TO_VERDICT[data.map_label("check_covid", row.get("label"), where)]
-        examples.append(Example(str(row.get("id", where)), _text(row, "claim", where), (" ".join(abstract),), label))
+        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), (" ".join(abstract),), label))
     return EvalSet("check-covid-dev", examples, THREE, "check_covid/dev.jsonl + corpus.jsonl")
 
 
@@ -132,7 +132,7 @@ def _citation_integrity(root: Path) -> EvalSet:
             raise InputError(f"{where}: none of the cited documents {cited} is in corpus.jsonl")
         raw = {annotation["label"] for labelled in (row.get("evidence") or {}).values() for annotation in labelled}
         label = SUPPORTED if "SUPPORT" in raw else CONTRADICTED if "REFUTE" in raw else UNSUPPORTED
-        examples.append(Example(str(row.get("id", where)), _text(row, "claim", where), sources, label))
+        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), sources, label))
     return EvalSet("citation-integrity-dev", examples, THREE, "citation_integrity/claims_dev.jsonl + corpus.jsonl")
 
 
@@ -151,7 +151,7 @@ def _attributionbench(root: Path) -> EvalSet:
         raw = row.get("attribution_label")
         if raw not in ("attributable", "not attributable"):
             raise InputError(f"{where}: unknown attribution_label {raw!r}; expected attributable or not attributable")
-        examples.append(Example(str(row.get("id", where)), _text(row, "claim", where), sources,
+        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), sources,
                                 SUPPORTED if raw == "attributable" else UNSUPPORTED))
     return EvalSet("attributionbench-dev", examples, SUPPORTED_OR_NOT, "attributionbench/dev.jsonl")
 
@@ -162,7 +162,7 @@ def _xsumfaith(root: Path) -> EvalSet:
     (adds what the article does not say): unsupported. Gold spans: annotated hallucinations."""
     examples = []
     for where, row in data.read_jsonl(root / "xsumfaith" / "xsumfaith_dev.jsonl"):
-        summary = re.sub(r"\\'", "'", _text(row, "summary", where))
+        summary = re.sub(r"\\'", "'", data._field(row, "summary", where))
         label = (CONTRADICTED if row.get("majority_intrinsic") else
                  UNSUPPORTED if row.get("majority_extrinsic") else SUPPORTED)
         spans = []
@@ -172,14 +172,12 @@ def _xsumfaith(root: Path) -> EvalSet:
             if start != -1:
                 spans.append((start, start + len(needle)))
         examples.append(Example(f"{row.get('bbcid')}-{row.get('system')}", summary,
-                                (_text(row, "document", where),), label, tuple(sorted(set(spans)))))
+                                (data._field(row, "document", where),), label, tuple(sorted(set(spans)))))
     return EvalSet("xsumfaith-dev", examples, THREE, "xsumfaith/xsumfaith_dev.jsonl", spans=True)
 
 
 def _summedits(root: Path, domain: str) -> EvalSet:
-    path = root / "summedits" / f"summedits_{domain}.json"
-    if not path.is_file():
-        raise InputError(f"{path}: data file not found")
+    path = data._require(root / "summedits" / f"summedits_{domain}.json")
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -189,7 +187,7 @@ def _summedits(root: Path, domain: str) -> EvalSet:
         where = f"{path} item {index}"
         if row.get("label") not in (0, 1):
             raise InputError(f"{where}: label {row.get('label')!r}; expected 0 or 1")
-        examples.append(Example(str(row.get("id", index)), _text(row, "summary", where), (_text(row, "doc", where),),
+        examples.append(Example(str(row.get("id", index)), data._field(row, "summary", where), (data._field(row, "doc", where),),
                                 SUPPORTED if row["label"] == 1 else UNSUPPORTED))
     # The files mix SummEdits' "evaluation" and "test" rows: evaluation only, never fitting.
     return EvalSet(f"summedits-{domain}", examples, SUPPORTED_OR_NOT, f"summedits/summedits_{domain}.json",
@@ -339,23 +337,12 @@ def _read_rows(path: Path, kind: str) -> list[dict]:
 
 def _json_lines(path: Path) -> list[dict]:
     rows = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise InputError(f"{path}:{number}: not UTF-8 text") from None
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{path}:{number}: not valid JSON ({error.msg}); expected one object per line "
-                                 f"with {_FORM}") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-            row["__line__"] = number
+    try:
+        for where, row in data.read_jsonl(path):
+            row["__line__"] = where.rsplit(":", 1)[1]
             rows.append(row)
+    except InputError as error:
+        raise InputError(f"{error}; expected one object per line with {_FORM}") from None
     return rows
 
 
@@ -375,13 +362,6 @@ def _sources(value, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise InputError(f"{where}: 'source' must be a non-empty string or a list of non-empty strings")
     return tuple(value)
-
-
-def _text(row: dict, key: str, where: str) -> str:
-    value = row.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{where}: missing or empty field {key!r}")
-    return value.strip()
 
 
 def _list_field(row: dict, key: str, where: str) -> list:

@@ -34,6 +34,7 @@ from nli_check import metrics
 from nli_check.config import LABELS
 from nli_check.errors import InputError
 from nli_check.eval_data import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet, Example
+from nli_check.explain import STOPWORDS, Explainer
 
 logger = logging.getLogger(__name__)
 
@@ -128,15 +129,14 @@ def run_whole_source(checker, examples: Sequence[Example]) -> list[Prediction]:
 
 
 def run_lexical_overlap(examples: Sequence[Example], *, threshold: float = LEXICAL_SUPPORT_THRESHOLD) -> list[Prediction]:
-    from nli_check.explain import Explainer
-
     explainer = Explainer(None)
     predictions = []
     for example in examples:
-        words = explainer.novel_words(example.claim, "\n".join(example.sources))
+        source = "\n".join(example.sources)
+        words = explainer.novel_words(example.claim, source)
         content = [(match, novel) for match, novel in words if _is_content(match.group())]
         share = 1.0 if not content else round(1 - sum(novel for _, novel in content) / len(content), 4)
-        spans = [[s.start, s.end, s.text] for s in explainer.lexical_spans(example.claim, "\n".join(example.sources))]
+        spans = [[s.start, s.end, s.text] for s in explainer.lexical_spans(example.claim, source, words=words)]
         label = SUPPORTED if share >= threshold else UNSUPPORTED
         predictions.append(Prediction(example.id, example.label, label, share, None,
                                       unsupported_spans=spans if label != SUPPORTED else []))
@@ -144,8 +144,6 @@ def run_lexical_overlap(examples: Sequence[Example], *, threshold: float = LEXIC
 
 
 def _is_content(word: str) -> bool:
-    from nli_check.explain import STOPWORDS
-
     return word.lower() not in STOPWORDS and len(word) >= 2
 
 
@@ -222,13 +220,10 @@ def evaluate(evalset: EvalSet, checker, *, baselines: bool = True, spans: bool |
              progress_factory: Callable | None = None) -> list[SystemResult]:
     """Run the checker (and the baselines) on ``evalset``; ``spans`` defaults to whether the
     set has span annotations (explanations cost time, so they are off otherwise)."""
-    import copy
     import time
 
     with_spans = evalset.spans if spans is None else spans
-    run = copy.copy(checker)
-    run.settings = checker.settings.with_overrides(explain=with_spans)
-    run.explainer = checker.explainer
+    run = checker.with_settings(explain=with_spans)
     results = []
     started = time.perf_counter()
     bar = progress_factory(evalset) if progress_factory else None
@@ -271,7 +266,7 @@ def write_results(output: Path, evalset: EvalSet, checker, results: Sequence[Sys
     """``output/<dataset>/<system>/{metrics.json, predictions.jsonl, confusion.png, reliability.png}``,
     written to a temporary folder and moved into place only when complete."""
     output.mkdir(parents=True, exist_ok=True)
-    final = output / _safe_name(evalset.name)
+    final = output / safe_name(evalset.name)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=output))
     try:
         for result in results:
@@ -322,5 +317,5 @@ def headline(result: SystemResult) -> dict:
     return row
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", name)

@@ -81,8 +81,10 @@ class Explainer:
             return any(other.startswith(prefix) for other in evidence_words)
         return False
 
-    def lexical_spans(self, claim: str, evidence: str) -> list[WordSpan]:
-        words = self.novel_words(claim, evidence)
+    def lexical_spans(self, claim: str, evidence: str, *, words: list[tuple[re.Match, bool]] | None = None
+                      ) -> list[WordSpan]:
+        """Runs of novel words; ``words`` is :meth:`novel_words` when the caller has it already."""
+        words = self.novel_words(claim, evidence) if words is None else words
         spans: list[tuple[int, int]] = []  # word index ranges, inclusive
         for index, (_, novel) in enumerate(words):
             if not novel:

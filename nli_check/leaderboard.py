@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import subprocess
 from pathlib import Path
 
 from nli_check.errors import InputError
 from nli_check.eval_data import EvalSet
-from nli_check.evaluate import SYSTEMS, SystemResult, headline
+from nli_check.evaluate import SYSTEMS, SystemResult, headline, safe_name
 from nli_check.inputs import write_atomically
 
 
@@ -31,7 +30,7 @@ def commit_of(folder: Path = Path(".")) -> str:
 def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[SystemResult], *,
            command: str) -> Path:
     """Write ``results_dir/<model>/<dataset>.json``."""
-    folder = results_dir / _safe(Path(model_name).name)
+    folder = results_dir / safe_name(Path(model_name).name)
     folder.mkdir(parents=True, exist_ok=True)
     body = {
         "model": Path(model_name).name, "dataset": evalset.name, "origin": evalset.origin,
@@ -41,13 +40,9 @@ def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[S
         "seconds": {r.system: round(r.seconds, 1) for r in results},
         "systems": {r.system: headline(r) for r in results},
     }
-    path = folder / f"{_safe(evalset.name)}.json"
+    path = folder / f"{safe_name(evalset.name)}.json"
     write_atomically(path, json.dumps(body, indent=2) + "\n")
     return path
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", name)
 
 
 def _load(results_dir: Path) -> list[dict]:
