@@ -342,7 +342,7 @@ def _json_lines(path: Path) -> list[dict]:
             row["__line__"] = where.rsplit(":", 1)[1]
             rows.append(row)
     except InputError as error:
-        raise InputError(f"{error}; expected one object per line with {_FORM}") from None
+        raise InputError(f"{error}; expected JSON Lines, one object per line: {_FORM}") from None
     return rows
 
 
