@@ -1,7 +1,7 @@
 """Benchmark: ``nli-check batch`` against a naive loop over ``Checker.check``, in one run.
 
     python benchmarks/batch_speed.py [--data ../shared/data] [--articles 200] [--device cpu|cuda]
-        [--model PATH] [--chunk-size 64] [--threads N] [--keep DIR]
+        [--model PATH] [--precision auto|float32|bfloat16] [--chunk-size 64] [--threads N] [--keep DIR]
 
 The corpus (built here, never stored in the repository) has ``--articles`` articles that
 cite a shared pool of BBC documents from XSumFaith dev (CC BY 4.0): each article cites
@@ -88,6 +88,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--model", default=None)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: torch's choice)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                        help="both models, both sides")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch threads for both sides (default: torch's)")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the corpus and the batch output here.")
@@ -98,7 +100,6 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from nli_check import Checker
     from nli_check.batch import CheckerSpec, run_batch
     from nli_check.config import BATCH_CHUNK_SIZE
 
@@ -113,7 +114,7 @@ def main() -> None:
         stale.unlink()
 
     started = time.perf_counter()
-    spec = CheckerSpec(model=args.model, device=args.device)
+    spec = CheckerSpec(model=args.model, device=args.device, precision=args.precision)
     checker = spec.build()
     load_s = time.perf_counter() - started
 
@@ -135,7 +136,7 @@ def main() -> None:
     result = {
         "articles": len(rows), "claims": claims, "distinct_sources": len({s["id"] for r in rows for s in r["sources"]}),
         "device": str(checker.nli.model.device), "torch_threads": torch.get_num_threads(),
-        "chunk_size": chunk_size, "model_load_s": round(load_s, 2),
+        "precision": checker.nli.precision, "chunk_size": chunk_size, "model_load_s": round(load_s, 2),
         "naive": {"seconds": round(naive_s, 2), "articles_per_s": round(len(rows) / naive_s, 2),
                   "claims_per_s": round(claims / naive_s, 1), "nli_pairs": sum(r["nli_pairs"] for r in naive)},
         "batch": {"seconds": round(batch_s, 2), "articles_per_s": round(summary.articles / batch_s, 2),

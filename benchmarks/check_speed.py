@@ -1,6 +1,7 @@
 """Benchmark: one 1,000-word article against 5,000 words of sources.
 
     python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
+        [--no-explain] [--precision auto|float32|bfloat16]
 
 Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences from a
 few documents, the sources are 5,000 words of documents including those. Reports the
@@ -53,6 +54,7 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="both models")
     args = parser.parse_args()
     article, sources = corpus(args.data, 1000, 5000)
 
@@ -60,7 +62,7 @@ def main() -> None:
     from nli_check import Checker
     from nli_check.config import Settings
 
-    checker = Checker(model=args.model, settings=Settings(explain=not args.no_explain))
+    checker = Checker(model=args.model, precision=args.precision, settings=Settings(explain=not args.no_explain))
     loaded = time.perf_counter()
     report = checker.check(article, sources)
     cold = time.perf_counter() - started
@@ -76,7 +78,7 @@ def main() -> None:
         "claims": len(report.claims), "source_documents": len(sources), "nli_pairs": report.nli_pairs,
         "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2),
         "warm_s_median": round(sorted(warm)[len(warm) // 2], 2), "warm_s_all": [round(w, 2) for w in warm],
-        "explain": not args.no_explain, "summary": report.summary,
+        "explain": not args.no_explain, "precision": checker.nli.precision, "summary": report.summary,
     }
     print(json.dumps(result, indent=2))
 

@@ -1,6 +1,7 @@
 """Benchmark: NLI pairs per second of a cross-encoder at batch 64 on 60-token pairs.
 
     python benchmarks/nli_throughput.py [--model PATH] [--pairs 1024] [--batch-size 64]
+        [--precision auto|float32|bfloat16]
 
 Pairs are made of distinct words so that no cache applies; the tokenizer confirms their
 length. Reports pairs/s over the whole run (after one warm-up batch).
@@ -27,11 +28,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=60)
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
     args = parser.parse_args()
     from nli_check.config import default_nli_model_path
     from nli_check.infer import NLIModel
 
-    model = NLIModel(args.model or default_nli_model_path())
+    model = NLIModel(args.model or default_nli_model_path(), precision=args.precision)
     tokenizer = model.model.tokenizer
     rng = random.Random(0)
 
@@ -51,7 +53,7 @@ def main() -> None:
     print(json.dumps({"pairs": args.pairs, "batch_size": args.batch_size,
                       "mean_tokens_per_pair": round(sum(lengths) / len(lengths), 1),
                       "seconds": round(seconds, 2), "pairs_per_second": round(args.pairs / seconds, 1),
-                      "torch_threads": torch.get_num_threads()}, indent=2))
+                      "precision": model.precision, "torch_threads": torch.get_num_threads()}, indent=2))
 
 
 if __name__ == "__main__":

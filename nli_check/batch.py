@@ -40,9 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (BATCH_CHUNK_SIZE, BATCH_SOURCE_CACHE, DEFAULT_NLI_MODEL_NAME, LABELS, SCHEMA_VERSION,
-                              Settings)
+from nli_check.config import (BATCH_CHUNK_SIZE, BATCH_SOURCE_CACHE, DEFAULT_NLI_MODEL_NAME, DEFAULT_PRECISION, LABELS,
+                              SCHEMA_VERSION, Settings)
 from nli_check.errors import InputError
+from nli_check.precision import resolve_precision
 from nli_check.inputs import write_atomically
 from nli_check.segment import FORMATS
 
@@ -243,6 +244,7 @@ class CheckerSpec:
     model: str | None = None
     embedding_model: str = "minilm"
     device: str | None = None
+    precision: str = DEFAULT_PRECISION  # both models; see nli_check.precision
     top_k: int | None = None
     explain: bool = True
     threads: int | None = None  # torch intra-op threads; None: torch's choice (one per core)
@@ -258,7 +260,7 @@ class CheckerSpec:
 
             torch.set_num_threads(self.threads)
         return Checker(model=self.model, embedding_model=self.embedding_model, device=self.device,
-                       settings=self.settings())
+                       precision=self.precision, settings=self.settings())
 
 
 class _ChunkEncoder:
@@ -508,7 +510,9 @@ def _run_settings(spec: CheckerSpec, chunk_size: int, input_path: Path) -> dict:
     return {"input": str(Path(input_path).resolve()),
             "model": str(spec.model) if spec.model else f"{DEFAULT_NLI_MODEL_NAME} (shipped)",
             "embedding_model": spec.embedding_model, "chunk_size": chunk_size, "top_k": spec.top_k,
-            "explain": spec.explain, "threads": spec.threads}
+            "explain": spec.explain, "threads": spec.threads,
+            # resolved ("auto" may mean bfloat16 here and float32 on another machine)
+            "precision": resolve_precision(spec.precision, spec.device)}
 
 
 @dataclass
@@ -559,7 +563,8 @@ class BatchRun:
         if self.manifest.exists():
             previous = json.loads(self.manifest.read_text(encoding="utf-8"))
             for key, value in wanted.items():
-                if previous.get(key) != value:
+                # A manifest from before --precision existed ran float32.
+                if previous.get(key, "float32" if key == "precision" else None) != value:
                     raise InputError(f"cannot resume with a different {key} ({value!r}); the run in "
                                      f"{self.output} used {previous.get(key)!r}")
             if previous.get("errors_file", str(self.errors)) != str(self.errors):

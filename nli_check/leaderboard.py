@@ -28,8 +28,9 @@ def commit_of(folder: Path = Path(".")) -> str:
 
 
 def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[SystemResult], *,
-           command: str) -> Path:
-    """Write ``results_dir/<model>/<dataset>.json``."""
+           command: str, precision: str | None = None) -> Path:
+    """Write ``results_dir/<model>/<dataset>.json``; ``precision`` is the models' resolved
+    precision (float32 or bfloat16)."""
     folder = results_dir / safe_name(Path(model_name).name)
     folder.mkdir(parents=True, exist_ok=True)
     body = {
@@ -37,6 +38,7 @@ def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[S
         "split": evalset.split, "seen_in_training": evalset.seen_in_training, "notes": evalset.notes,
         "views": ["binary", "three_way"] if evalset.three_way else ["binary"],
         "commit": commit_of(), "date": dt.date.today().isoformat(), "command": command,
+        **({"precision": precision} if precision else {}),
         "seconds": {r.system: round(r.seconds, 1) for r in results},
         "systems": {r.system: headline(r) for r in results},
     }

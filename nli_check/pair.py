@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
+from nli_check.config import DEFAULT_PRECISION
 from nli_check.errors import InputError
+from nli_check.precision import apply_precision, resolve_precision
 from nli_check.segment import Sentence
 
 
@@ -49,10 +51,13 @@ class Embedder:
     """A sentence-transformers model with a bounded cache keyed by the text's hash, so a
     source cited by many articles is embedded once."""
 
-    def __init__(self, model: str = "minilm", *, device: str | None = None, cache_size: int = 200_000) -> None:
+    def __init__(self, model: str = "minilm", *, device: str | None = None, precision: str = DEFAULT_PRECISION,
+                 cache_size: int = 200_000) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(resolve_embedding_model(model), device=device)
+        precision = resolve_precision(precision, device)
+        self.model = apply_precision(SentenceTransformer(resolve_embedding_model(model), device=device), precision)
+        self.precision = precision  # resolved: float32 or bfloat16
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
 
     def encode(self, texts: list[str], *, batch_size: int = 64,
@@ -65,7 +70,9 @@ class Embedder:
         fresh: dict[bytes, np.ndarray] = {}
         if missing:
             vectors = self.model.encode(list(missing.values()), batch_size=batch_size, show_progress_bar=False,
-                                        normalize_embeddings=True, convert_to_numpy=True)
+                                        convert_to_numpy=True).astype(np.float32)
+            # Unit length in float32 (a bfloat16 model's own normalisation is off by ~1e-3).
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             fresh = dict(zip(missing, vectors))
         # Read cached vectors before storing fresh ones: a batch larger than the cache must not evict itself.
         found = {key: fresh[key] if key in fresh else cache.get(key) for key in dict.fromkeys(keys)}

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from nli_check.config import ServeSettings
+from nli_check.config import DEFAULT_PRECISION, ServeSettings
 from nli_check.errors import InputError
 from nli_check.feedback import CheckedReport, FeedbackStore, RecentReports
 from nli_check.html_report import assets, build_view, environment
@@ -198,7 +198,8 @@ def _format(requested: str, name: str | None, text: str) -> str:
 
 
 def create_app(*, settings: ServeSettings | None = None, checker=None, model: str | None = None,
-               embedding_model: str = "minilm", device: str | None = None) -> FastAPI:
+               embedding_model: str = "minilm", device: str | None = None,
+               precision: str = DEFAULT_PRECISION) -> FastAPI:
     """The web app. Pass a loaded ``checker`` to share one, or let start-up load it from
     ``model``/``embedding_model`` (once, before the first request is accepted)."""
     settings = settings or ServeSettings()
@@ -210,7 +211,7 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             from nli_check.checker import Checker
 
             state["checker"] = await asyncio.to_thread(Checker, model=model, embedding_model=embedding_model,
-                                                       device=device)
+                                                       device=device, precision=precision)
         else:
             state["checker"] = checker
         state["queue"] = CheckQueue(queue=settings.queue, timeout_s=settings.timeout_s)

@@ -116,3 +116,11 @@ def test_a_five_thousand_word_sentence_is_windowed_and_reported(models, source, 
 
 def test_seed_files_are_present():
     assert (SEEDS / "article.txt").read_text().count("\n") >= 13
+
+
+def test_precision_option_runs_and_rejects_unknown_values(models, article, source):
+    result = run("check", article, "--source", source, "--format", "json", "--precision", "bfloat16", *models)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["claims"]) == 2
+    refused = run("check", article, "--source", source, "--precision", "int8", *models)
+    assert refused.returncode == 2 and b"'int8' is not one of 'auto', 'float32', 'bfloat16'" in refused.stderr
