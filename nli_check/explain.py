@@ -34,6 +34,7 @@ said says say according
 """.split())
 
 _WORD = re.compile(r"[\w][\w'’\-]*")
+STEM_CACHE_SIZE = 200_000  # distinct words whose stems are kept (~100 bytes each)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,17 @@ class Explainer:
         self.gap = gap
         self.min_gain = min_gain
         self._stemmer = snowballstemmer.stemmer("english")
+        # Stemming is pure Python and the same source words come back for every claim
+        # paired with them: remembering stems took batch_speed.py from 10.7 s to 9.4 s.
+        self._stems: dict[str, str] = {}
 
     def _stem(self, word: str) -> str:
-        return self._stemmer.stemWord(word.lower().replace("’", "'").split("'")[0])
+        stem = self._stems.get(word)
+        if stem is None:
+            if len(self._stems) >= STEM_CACHE_SIZE:
+                self._stems.clear()
+            stem = self._stems[word] = self._stemmer.stemWord(word.lower().replace("’", "'").split("'")[0])
+        return stem
 
     def novel_words(self, claim: str, evidence: str) -> list[tuple[re.Match, bool]]:
         """Each word of the claim, with whether it is a novel content word."""
