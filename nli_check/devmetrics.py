@@ -22,8 +22,9 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score, recall_score
 
 from nli_check import data
-from nli_check.config import MODEL_SETTINGS_FILE
+from nli_check.config import DEFAULT_PRECISION, MODEL_SETTINGS_FILE
 from nli_check.data import NLI_LABELS
+from nli_check.precision import PRECISIONS
 
 logger = logging.getLogger(__name__)
 
@@ -142,11 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fit-thresholds", action="store_true", help=f"write {MODEL_SETTINGS_FILE}")
     parser.add_argument("--quick", action="store_true", help="first 300 rows of each set (a smoke run)")
     parser.add_argument("--output", type=Path, help="metrics JSON (default: MODEL/dev_metrics.json)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help="models' precision (the card's numbers were measured in float32)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     limit = 300 if args.quick else None
     started = time.time()
-    checker = Checker(model=args.model)
+    checker = Checker(model=args.model, precision=args.precision)
     root = args.data
     metrics: dict = {}
     from nli_check.train import dev_sets
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
                                "rule": fit_thresholds.__doc__.strip(), "objective": fitted["objective"]}
         settings_file.write_text(json.dumps(stored, indent=2) + "\n")
         logger.info("fitted %s", fitted)
-        checker = Checker(model=args.model)  # reload with the new thresholds
+        checker = Checker(model=args.model, precision=args.precision)  # reload with the new thresholds
     t = checker.settings.entailment_threshold
     metrics["wice-claim-dev"] = {
         "n": len(wice["gold"]),
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics["xsumfaith-dev"] = xsumfaith(checker, root, limit)
     metrics["seeds"] = seeds(checker, args.seeds)
     metrics["thresholds"] = {"entailment": t, "contradiction": checker.settings.contradiction_threshold}
+    metrics["precision"] = checker.nli.precision
     metrics["seconds"] = round(time.time() - started)
     output = args.output or args.model / "dev_metrics.json"
     output.write_text(json.dumps(metrics, indent=2) + "\n")
