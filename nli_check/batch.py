@@ -43,8 +43,8 @@ from nli_check.cache import LRUCache, content_key
 from nli_check.config import (BATCH_CHUNK_SIZE, BATCH_SOURCE_CACHE, DEFAULT_NLI_MODEL_NAME, DEFAULT_PRECISION, LABELS,
                               SCHEMA_VERSION, Settings)
 from nli_check.errors import InputError
-from nli_check.precision import resolve_precision
 from nli_check.inputs import write_atomically
+from nli_check.precision import resolve_precision
 from nli_check.segment import FORMATS
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,11 @@ from nli_check.precision import PRECISIONS
 
 EXIT_FAIL_ON, EXIT_INPUT = 1, 2
 
+# Shared by check, eval, batch and serve.
+precision_option = click.option(
+    "--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
+    help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+
 
 def _fail(message: str) -> None:
     click.echo(f"nli-check: error: {message}", err=True)
@@ -61,8 +66,7 @@ def main() -> None:
               show_default=True, help="Format of the article and sources (auto: from the file name).")
 @click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Source sentences paired with each claim.")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
-              help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+@precision_option
 @click.option("--max-input-mb", type=click.FloatRange(0.001), default=MAX_INPUT_BYTES / 1e6, show_default=True,
               help="Refuse input files larger than this.")
 @click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
@@ -189,8 +193,7 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @click.option("--record", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write a leaderboard record per dataset here (e.g. eval/results).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
-              help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+@precision_option
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
@@ -303,8 +306,7 @@ def leaderboard(results_dir, output) -> None:
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process; ray: an actor pool on Ray Data (pip install nli-check[ray]).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None, help="torch device (default: torch's choice).")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
-              help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+@precision_option
 @click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
 @click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
 @click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Source sentences paired with each claim.")
@@ -354,8 +356,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
 @click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
 @click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
-              help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+@precision_option
 @click.option("--feedback-db", type=click.Path(dir_okay=False, path_type=Path),
               default=Path(ServeSettings.feedback_db), show_default=True, help="SQLite file for editor feedback.")
 @click.option("--max-body-mb", type=click.FloatRange(0.001), default=ServeSettings.max_body_bytes / 1e6,

@@ -254,7 +254,7 @@ def describe(evalset: EvalSet, checker, system: str) -> dict:
         "seen_in_training": evalset.seen_in_training, "notes": evalset.notes,
         "labels": list(evalset.labels), "views": ["binary", "three_way"] if evalset.three_way else ["binary"],
         "system": system, "model": checker.model_name,
-        "precision": {"nli": checker.nli.precision, "embedding": checker.embedder.precision},
+        "precision": checker.nli.precision,  # both models share it
         "thresholds": {"entailment": settings.entailment_threshold,
                        "contradiction": settings.contradiction_threshold,
                        "similarity_floor": settings.similarity_floor,

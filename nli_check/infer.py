@@ -15,7 +15,7 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION
 from nli_check.errors import InputError
-from nli_check.precision import apply_precision, resolve_precision
+from nli_check.precision import resolve_precision, torch_dtype
 
 CANONICAL = ("entailment", "neutral", "contradiction")
 
@@ -39,19 +39,16 @@ class NLIModel:
 
     def __init__(self, model: str | Path, *, device: str | None = None, max_length: int = 256,
                  precision: str = DEFAULT_PRECISION, cache_size: int = 200_000) -> None:
-        import torch
         from sentence_transformers import CrossEncoder
-
-        precision = resolve_precision(precision, device)
 
         path = Path(model)
         if path.exists() and not (path / "config.json").is_file():
             raise InputError(f"{path}: not a model folder (no config.json)")
-        # fp16 weights on disk are upcast: CPUs run float32 fastest.
+        self.precision = resolve_precision(precision, device)  # float32 or bfloat16
+        # An explicit dtype: the fp16 weights on disk are read as float32 or bfloat16,
+        # never run in float16 (slow on CPUs).
         self.model = CrossEncoder(str(model), device=device, max_length=max_length,
-                                  model_kwargs={"dtype": torch.float32})
-        apply_precision(self.model, precision)
-        self.precision = precision  # resolved: float32 or bfloat16
+                                  model_kwargs={"dtype": torch_dtype(self.precision)})
         if self.model.num_labels != 3:
             raise InputError(f"{model}: an NLI model needs 3 labels, this one has {self.model.num_labels}")
         self.order = _label_order(self.model.config.id2label)

@@ -18,7 +18,7 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION
 from nli_check.errors import InputError
-from nli_check.precision import apply_precision, resolve_precision
+from nli_check.precision import resolve_precision, torch_dtype
 from nli_check.segment import Sentence
 
 
@@ -55,9 +55,9 @@ class Embedder:
                  cache_size: int = 200_000) -> None:
         from sentence_transformers import SentenceTransformer
 
-        precision = resolve_precision(precision, device)
-        self.model = apply_precision(SentenceTransformer(resolve_embedding_model(model), device=device), precision)
-        self.precision = precision  # resolved: float32 or bfloat16
+        self.precision = resolve_precision(precision, device)  # float32 or bfloat16
+        self.model = SentenceTransformer(resolve_embedding_model(model), device=device,
+                                         model_kwargs={"dtype": torch_dtype(self.precision)})
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
 
     def encode(self, texts: list[str], *, batch_size: int = 64,

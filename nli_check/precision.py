@@ -39,8 +39,9 @@ def native_cpu_bfloat16() -> bool:
     return any(check() for check in checks if check is not None)
 
 
-def apply_precision(module, precision: str):
-    """``module`` cast to ``precision`` (``float32`` or ``bfloat16``), in place; returned."""
+def torch_dtype(precision: str):
+    """The torch dtype of a resolved precision (``float32`` or ``bfloat16``), passed to the
+    loaders so that weights are read straight into it."""
     import torch
 
-    return module.to({"float32": torch.float32, "bfloat16": torch.bfloat16}[precision])
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[precision]
