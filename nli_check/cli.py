@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import DEFAULT_PRECISION, LABELS, MAX_INPUT_BYTES, ServeSettings, Settings
+from nli_check.config import DEFAULT_PRECISION, LABELS, MAX_INPUT_BYTES, TRAIN_MIXES, ServeSettings, Settings
 from nli_check.errors import InputError
 from nli_check.precision import PRECISIONS
 
@@ -129,15 +129,17 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
 @click.option("--base", default="minilm", show_default=True, help="Base encoder: minilm or a local folder.")
 @click.option("--max-steps", type=int, default=-1, help="Stop after this many steps (default: one epoch).")
 @click.option("--no-embellish", is_flag=True, help="Leave out the generated embellishment pairs.")
+@click.option("--mix", type=click.Choice(list(TRAIN_MIXES)), default="default", show_default=True,
+              help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, or claim sets first.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seeds data sampling, order and init.")
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
-def train(data_root, output, workdir, base, max_steps, no_embellish, seed, learning_rate) -> None:
+def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
     from nli_check.train import TrainConfig
     from nli_check.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate)
+    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix)
     if no_embellish:
         config.embellish_neutral = config.embellish_contradiction = 0
     try:

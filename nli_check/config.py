@@ -29,6 +29,18 @@ MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
 BATCH_CHUNK_SIZE = 64
 BATCH_SOURCE_CACHE = 2_000  # distinct sources whose sentence vectors are kept (~1.5 kB a sentence)
 
+# Training mixes (``nli-check train --mix``): pairs taken from each dataset, at most.
+# "default" is the shipped model's; "claims" keeps every claim-versus-evidence pair and about a
+# fifth of the general NLI, for continued training of a model that knows general NLI.
+_CLAIM_SET_CAPS = {"glue_rte": 2490, "scifact": 564, "fever_rte": 8000, "covidfact_rte": 3263, "check_covid": 1068,
+                   "citation_integrity": 3000, "climate_fever": 7675, "factcheck_gpt": 3305, "wice": 374}
+TRAIN_MIXES: dict[str, dict[str, int]] = {
+    "default": {"snli": 30000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 4000, "sick": 4439,
+                "anli": 2000, **_CLAIM_SET_CAPS},
+    "claims": {"snli": 6000, "mnli_taxinli": 2000, "cad_snli": 2000, "conjnli": 1000, "sick": 1000,
+               "anli": 2000, **_CLAIM_SET_CAPS},
+}
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -17,14 +17,14 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from nli_check import augment, data
-from nli_check.config import ID2LABEL, LABEL2ID
+from nli_check.config import ID2LABEL, LABEL2ID, TRAIN_MIXES
 from nli_check.data import Pair
 from nli_check.errors import InputError
 
@@ -45,13 +45,16 @@ class TrainConfig:
     seed: int = 13
     embellish_neutral: int = 5000
     embellish_contradiction: int = 3000
-    # Upper bound of pairs taken from each dataset (the whole set when smaller).
-    caps: dict[str, int] = field(default_factory=lambda: {
-        "snli": 30000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 4000, "sick": 4439,
-        "anli": 2000, "glue_rte": 2490, "scifact": 564, "fever_rte": 8000, "covidfact_rte": 3263,
-        "check_covid": 1068, "citation_integrity": 3000, "climate_fever": 7675, "factcheck_gpt": 3305,
-        "wice": 374,
-    })
+    mix: str = "default"  # a key of config.TRAIN_MIXES
+    # Upper bound of pairs taken from each dataset (the whole set when smaller); the mix's
+    # caps unless given.
+    caps: dict[str, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mix not in TRAIN_MIXES:
+            raise ValueError(f"unknown mix {self.mix!r}; expected one of {', '.join(TRAIN_MIXES)}")
+        if self.caps is None:
+            self.caps = dict(TRAIN_MIXES[self.mix])
 
 
 def _held_out(key: str, fraction: float) -> bool:

@@ -63,3 +63,15 @@ def test_fit_thresholds_finds_the_separating_value():
     assert 0.3 < fitted["entailment_threshold"] <= 0.8
     assert 0.1 < fitted["contradiction_threshold"] <= 0.7
     assert fitted["objective"]["entailment"] == 1.0 and fitted["objective"]["contradiction"] == 1.0
+
+
+def test_training_mixes_name_their_caps_and_refuse_unknown_ones():
+    from nli_check.config import TRAIN_MIXES
+    from nli_check.train import TrainConfig
+
+    assert TrainConfig().caps == TRAIN_MIXES["default"]
+    claims, default = TrainConfig(mix="claims").caps, TRAIN_MIXES["default"]
+    assert claims.keys() == default.keys()
+    assert claims["wice"] == default["wice"] and claims["snli"] < default["snli"]
+    with pytest.raises(ValueError, match="expected one of default, claims"):
+        TrainConfig(mix="everything")
