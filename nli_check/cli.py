@@ -133,17 +133,32 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
               help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, or claim sets first.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seeds data sampling, order and init.")
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
-def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate) -> None:
+@precision_option
+def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate, precision) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
     from nli_check.train import TrainConfig
     from nli_check.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix)
+    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix, precision=precision)
     if no_embellish:
         config.embellish_neutral = config.embellish_contradiction = 0
     try:
         run_training(data_root=data_root, output=output, workdir=workdir, config=config, max_steps=max_steps)
+    except InputError as error:
+        _fail(str(error))
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the averaged model folder goes.")
+def average(models, output) -> None:
+    """Average the weights of two or more fine-tuned runs of one base (a model soup)."""
+    from nli_check.train import average_models
+
+    try:
+        average_models(list(models), output)
     except InputError as error:
         _fail(str(error))
 

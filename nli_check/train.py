@@ -27,6 +27,7 @@ from nli_check import augment, data
 from nli_check.config import ID2LABEL, LABEL2ID, TRAIN_MIXES
 from nli_check.data import Pair
 from nli_check.errors import InputError
+from nli_check.precision import PRECISIONS, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ class TrainConfig:
     embellish_neutral: int = 5000
     embellish_contradiction: int = 3000
     mix: str = "default"  # a key of config.TRAIN_MIXES
+    # "auto": bfloat16 autocast where the CPU or GPU computes it natively (weights and
+    # optimizer stay float32; about 1.4x faster per step on this project's AMX CPU).
+    precision: str = "auto"
     # Upper bound of pairs taken from each dataset (the whole set when smaller); the mix's
     # caps unless given.
     caps: dict[str, int] | None = None
@@ -55,6 +59,8 @@ class TrainConfig:
             raise ValueError(f"unknown mix {self.mix!r}; expected one of {', '.join(TRAIN_MIXES)}")
         if self.caps is None:
             self.caps = dict(TRAIN_MIXES[self.mix])
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}")
 
 
 def _held_out(key: str, fraction: float) -> bool:
@@ -211,6 +217,8 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         "label": [LABEL2ID[p.label] for p in pairs],
     })
     checkpoints = workdir / "checkpoints"
+    precision = resolve_precision(config.precision, None)
+    logger.info("training precision: %s", "bfloat16 autocast" if precision == "bfloat16" else "float32")
     args = CrossEncoderTrainingArguments(
         output_dir=str(checkpoints),
         num_train_epochs=config.epochs,
@@ -226,6 +234,7 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         logging_steps=50,
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
+        bf16=precision == "bfloat16",
         dataloader_drop_last=False,
         batch_sampler=LengthBucketBatchSampler,
     )
@@ -247,7 +256,45 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         "train_seconds": round(train_seconds),
         "max_steps": max_steps,
         "torch_threads": torch.get_num_threads(),
+        "precision": precision,
         "device": "cuda" if torch.cuda.is_available() else "cpu",
     }
+    (output / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    return log
+
+
+def average_models(models: list[Path], output: Path) -> dict:
+    """Average the weights of fine-tuned copies of one architecture (a "model soup"): often
+    keeps what each run learned with less of what each forgot. ``output`` gets the first
+    model's config and tokenizer, the mean weights (stored float16) and a training log that
+    names the parts. Returns that log."""
+    from safetensors.torch import load_file, save_file
+
+    if len(models) < 2:
+        raise InputError(f"averaging needs at least two models, got {len(models)}")
+    weights = []
+    for model in models:
+        path = Path(model) / "model.safetensors"
+        if not path.is_file():
+            raise InputError(f"{path}: missing (a model folder with model.safetensors is expected)")
+        weights.append(load_file(str(path)))
+    names = set(weights[0])
+    for model, tensors in zip(models[1:], weights[1:]):
+        if set(tensors) != names or any(tensors[n].shape != weights[0][n].shape for n in names):
+            raise InputError(f"{model}: its weights do not match {models[0]}'s (same architecture expected)")
+    output.mkdir(parents=True, exist_ok=True)
+    for item in Path(models[0]).iterdir():
+        if item.is_file() and (item.name.startswith(("config", "tokenizer", "special_tokens", "vocab"))):
+            shutil.copy(item, output / item.name)
+    mean = {name: (sum(t[name].float() for t in weights) / len(weights)).half().contiguous()
+            if weights[0][name].is_floating_point() else weights[0][name] for name in sorted(names)}
+    save_file(mean, str(output / "model.safetensors"), metadata={"format": "pt"})
+    parts = []
+    for model in models:
+        log_file = Path(model) / "training_log.json"
+        parts.append({"model": str(model), "training_log": json.loads(log_file.read_text()) if log_file.is_file()
+                      else None})
+    log = {"averaged": parts, "command": "nli-check average " + " ".join(str(m) for m in models)
+           + f" --output {output}"}
     (output / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
     return log

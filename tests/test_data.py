@@ -75,3 +75,13 @@ def test_training_mixes_name_their_caps_and_refuse_unknown_ones():
     assert claims["wice"] == default["wice"] and claims["snli"] < default["snli"]
     with pytest.raises(ValueError, match="expected one of default, claims"):
         TrainConfig(mix="everything")
+
+
+def test_training_precision_is_checked_and_resolved():
+    from nli_check.precision import resolve_precision
+    from nli_check.train import TrainConfig
+
+    assert TrainConfig().precision == "auto"
+    assert resolve_precision(TrainConfig(precision="float32").precision, "cpu") == "float32"
+    with pytest.raises(ValueError, match="expected one of auto, float32, bfloat16"):
+        TrainConfig(precision="int8")
