@@ -27,7 +27,7 @@ from nli_check import augment, data
 from nli_check.config import ID2LABEL, LABEL2ID, TRAIN_MIXES
 from nli_check.data import Pair
 from nli_check.errors import InputError
-from nli_check.precision import PRECISIONS, resolve_precision
+from nli_check.precision import resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class TrainConfig:
     embellish_contradiction: int = 3000
     mix: str = "default"  # a key of config.TRAIN_MIXES
     # "auto": bfloat16 autocast where the CPU or GPU computes it natively (weights and
-    # optimizer stay float32; about 1.4x faster per step on this project's AMX CPU).
+    # optimizer stay float32; about 1.5x faster per step on this project's AMX CPU, benchmarks/train_speed.py).
     precision: str = "auto"
     # Upper bound of pairs taken from each dataset (the whole set when smaller); the mix's
     # caps unless given.
@@ -59,8 +59,7 @@ class TrainConfig:
             raise ValueError(f"unknown mix {self.mix!r}; expected one of {', '.join(TRAIN_MIXES)}")
         if self.caps is None:
             self.caps = dict(TRAIN_MIXES[self.mix])
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}")
+        resolve_precision(self.precision, None)  # refuses an unknown value, naming the accepted ones
 
 
 def _held_out(key: str, fraction: float) -> bool:
@@ -286,9 +285,10 @@ def average_models(models: list[Path], output: Path) -> dict:
     for item in Path(models[0]).iterdir():
         if item.is_file() and (item.name.startswith(("config", "tokenizer", "special_tokens", "vocab"))):
             shutil.copy(item, output / item.name)
-    mean = {name: (sum(t[name].float() for t in weights) / len(weights)).half().contiguous()
+    mean = {name: (sum(t[name].float() for t in weights) / len(weights)).contiguous()
             if weights[0][name].is_floating_point() else weights[0][name] for name in sorted(names)}
     save_file(mean, str(output / "model.safetensors"), metadata={"format": "pt"})
+    _store_float16(output / "model.safetensors")
     parts = []
     for model in models:
         log_file = Path(model) / "training_log.json"
