@@ -130,7 +130,7 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
 @click.option("--max-steps", type=int, default=-1, help="Stop after this many steps (default: one epoch).")
 @click.option("--no-embellish", is_flag=True, help="Leave out the generated embellishment pairs.")
 @click.option("--mix", type=click.Choice(list(TRAIN_MIXES)), default="default", show_default=True,
-              help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, or claim sets first.")
+              help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, claim sets first, or all general NLI.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seeds data sampling, order and init.")
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @precision_option

@@ -31,7 +31,8 @@ BATCH_SOURCE_CACHE = 2_000  # distinct sources whose sentence vectors are kept (
 
 # Training mixes (``nli-check train --mix``): pairs taken from each dataset, at most.
 # "default" is the shipped model's; "claims" keeps every claim-versus-evidence pair and about a
-# fifth of the general NLI, for continued training of a model that knows general NLI.
+# fifth of the general NLI, for continued training of a model that knows general NLI; "full"
+# takes all the general NLI there is.
 _CLAIM_SET_CAPS = {"glue_rte": 2490, "scifact": 564, "fever_rte": 8000, "covidfact_rte": 3263, "check_covid": 1068,
                    "citation_integrity": 3000, "climate_fever": 7675, "factcheck_gpt": 3305, "wice": 374}
 TRAIN_MIXES: dict[str, dict[str, int]] = {
@@ -39,6 +40,9 @@ TRAIN_MIXES: dict[str, dict[str, int]] = {
                 "anli": 2000, **_CLAIM_SET_CAPS},
     "claims": {"snli": 6000, "mnli_taxinli": 2000, "cad_snli": 2000, "conjnli": 1000, "sick": 1000,
                "anli": 2000, **_CLAIM_SET_CAPS},
+    # Every general NLI pair there is (SNLI's 100k, all of ConjNLI's automatic pairs), claim sets as in default.
+    "full": {"snli": 100000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 15000, "sick": 4439,
+             "anli": 2000, **_CLAIM_SET_CAPS},
 }
 
 

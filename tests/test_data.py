@@ -73,7 +73,9 @@ def test_training_mixes_name_their_caps_and_refuse_unknown_ones():
     claims, default = TrainConfig(mix="claims").caps, TRAIN_MIXES["default"]
     assert claims.keys() == default.keys()
     assert claims["wice"] == default["wice"] and claims["snli"] < default["snli"]
-    with pytest.raises(ValueError, match="expected one of default, claims"):
+    full = TrainConfig(mix="full").caps
+    assert full.keys() == default.keys() and full["wice"] == default["wice"] and full["snli"] > default["snli"]
+    with pytest.raises(ValueError, match="expected one of default, claims, full"):
         TrainConfig(mix="everything")
 
 
