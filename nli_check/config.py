@@ -35,14 +35,14 @@ BATCH_SOURCE_CACHE = 2_000  # distinct sources whose sentence vectors are kept (
 # takes all the general NLI there is.
 _CLAIM_SET_CAPS = {"glue_rte": 2490, "scifact": 564, "fever_rte": 8000, "covidfact_rte": 3263, "check_covid": 1068,
                    "citation_integrity": 3000, "climate_fever": 7675, "factcheck_gpt": 3305, "wice": 374}
+_DEFAULT_MIX = {"snli": 30000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 4000, "sick": 4439,
+                "anli": 2000, **_CLAIM_SET_CAPS}
 TRAIN_MIXES: dict[str, dict[str, int]] = {
-    "default": {"snli": 30000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 4000, "sick": 4439,
-                "anli": 2000, **_CLAIM_SET_CAPS},
+    "default": _DEFAULT_MIX,
     "claims": {"snli": 6000, "mnli_taxinli": 2000, "cad_snli": 2000, "conjnli": 1000, "sick": 1000,
                "anli": 2000, **_CLAIM_SET_CAPS},
-    # Every general NLI pair there is (SNLI's 100k, all of ConjNLI's automatic pairs), claim sets as in default.
-    "full": {"snli": 100000, "mnli_taxinli": 10000, "cad_snli": 8330, "conjnli": 15000, "sick": 4439,
-             "anli": 2000, **_CLAIM_SET_CAPS},
+    # The default with every SNLI training pair (100k) and all of ConjNLI's automatic pairs.
+    "full": {**_DEFAULT_MIX, "snli": 100000, "conjnli": 15000},
 }
 
 
