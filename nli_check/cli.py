@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import DEFAULT_PRECISION, LABELS, MAX_INPUT_BYTES, TRAIN_MIXES, ServeSettings, Settings
+from nli_check.config import (DEFAULT_PRECISION, LABELS, MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES,
+                              ServeSettings, Settings)
 from nli_check.errors import InputError
 from nli_check.precision import PRECISIONS
 
@@ -133,14 +134,19 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
               help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, claim sets first, or all general NLI.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seeds data sampling, order and init.")
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
+@click.option("--checkpoint-above-tokens", type=click.IntRange(min=-1), default=TRAIN_CHECKPOINT_ABOVE_TOKENS, show_default=True,
+              help="Recompute activations for batches with more padded tokens than this (bounds memory; "
+                   "same gradients); 0: every batch, -1: never.")
 @precision_option
-def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate, precision) -> None:
+def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate,
+          checkpoint_above_tokens, precision) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
     from nli_check.train import TrainConfig
     from nli_check.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix, precision=precision)
+    config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix, precision=precision,
+                         checkpoint_above_tokens=None if checkpoint_above_tokens == -1 else checkpoint_above_tokens)
     if no_embellish:
         config.embellish_neutral = config.embellish_contradiction = 0
     try:
