@@ -5,6 +5,7 @@ import json
 from importlib import resources
 
 import jsonschema
+import numpy as np
 import pytest
 
 from nli_check import InputError
@@ -81,6 +82,32 @@ def test_identical_pairs_are_scored_once(tiny_checker):
     assert first.nli_pairs > 0
     assert again.nli_pairs == 0
     assert [c.label for c in first.claims] == [c.label for c in again.claims]
+
+
+def test_nli_batches_pairs_by_token_length(tiny_nli_model):
+    from nli_check.infer import NLIModel
+
+    nli = NLIModel(tiny_nli_model, precision="float32")
+    # Character length and token length disagree here: few long words vs many short ones.
+    pairs = [(" ".join(["a"] * n), "b c") for n in (40, 3, 25, 8)] + [("x" * 60, "y" * 30), ("z" * 90, "w")]
+    seen: list[list[tuple[str, str]]] = []
+    inner = nli.model.predict
+
+    def recording(batch, **kwargs):
+        seen.append(list(batch))
+        return inner(batch, **kwargs)
+
+    nli.model.predict = recording
+    together = nli.predict(pairs, batch_size=2, cache=None)
+    lengths = [nli._token_lengths(batch) for batch in seen]
+    assert [len(batch) for batch in seen] == [2, 2, 2]
+    assert all(max(a) <= min(b) for a, b in zip(lengths, lengths[1:])), lengths
+    nli.model.predict = inner
+    nli._cache.clear()
+    one_by_one = [nli.predict([pair], cache=None)[0] for pair in pairs]
+    # Rows come back in input order (the tiny model's rows differ from pair to pair).
+    assert np.ptp(np.asarray(one_by_one), axis=0).max() > 1e-6
+    np.testing.assert_allclose(together, one_by_one, rtol=0, atol=1e-8)
 
 
 @pytest.mark.parametrize("article,sources,message", [
