@@ -66,7 +66,7 @@ def main() -> None:
     for above in args.above:
         queue = context.Queue()
         process = context.Process(target=one_run, args=(args.data, args.base, args.mix, args.steps, above,
-                                                                      args.precision, queue))
+                                                        args.precision, queue))
         process.start()
         results.append(queue.get())
         process.join()

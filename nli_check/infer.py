@@ -2,8 +2,8 @@
 
 :class:`NLIModel` wraps a sentence-transformers ``CrossEncoder``. It reads the label
 order from the model's ``id2label`` (so any 3-way NLI cross-encoder works, whatever its
-order), sorts pairs by their length in tokens before batching (less padding), and caches results, so an
-identical (evidence, claim) pair is scored once.
+order), sorts pairs by their length in tokens before batching (less padding), and caches
+results, so an identical (evidence, claim) pair is scored once.
 """
 
 from __future__ import annotations
