@@ -135,7 +135,7 @@ def summary(collected: dict[str, list[Prediction]], three_way: set[str], thresho
 
 
 def store(model_path: Path, thresholds: Thresholds, *, evalsets: list[EvalSet], objective: dict,
-          before: dict, after: dict) -> Path:
+          before: dict, after: dict, precision: str) -> Path:
     """Write the fitted values into the model folder's settings file, with what they were
     fitted on; other stored settings are kept."""
     path = Path(model_path) / MODEL_SETTINGS_FILE
@@ -149,6 +149,7 @@ def store(model_path: Path, thresholds: Thresholds, *, evalsets: list[EvalSet], 
         "command": "nli-check calibrate " + " ".join(e.name for e in evalsets),
         "data": [{"name": e.name, "origin": e.origin, "n": len(e.examples), "notes": e.notes} for e in evalsets],
         "rule": " ".join(__doc__.split("\n\n")[1].split()),
+        "precision": precision,
         "objective": objective,
         "before": before,
         "after": after,

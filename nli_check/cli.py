@@ -260,15 +260,16 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
 @click.option("--progress/--no-progress", default=None)
 def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry_run, progress) -> None:
     """Fit the decision thresholds and the similarity floor on dev DATASETS, and store them
-    with the model."""
+    with the model. The models run in float32 here on every machine, so that the stored
+    thresholds do not depend on the CPU."""
     from nli_check import calibrate as calibration
     from nli_check.checker import Checker
-    from nli_check.config import default_nli_model_path
+    from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
 
     model_path = model or default_nli_model_path()
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
-        checker = Checker(model=model_path, embedding_model=embedding_model)
+        checker = Checker(model=model_path, embedding_model=embedding_model, precision=DEV_METRICS_PRECISION)
         settings = checker.settings
         current = calibration.Thresholds(settings.similarity_floor, settings.entailment_threshold,
                                          settings.contradiction_threshold)
@@ -291,7 +292,7 @@ def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry
             click.echo("dry run: model settings left unchanged")
         else:
             path = calibration.store(model_path, fitted, evalsets=evalsets, objective=objective,
-                                     before=before, after=after)
+                                     before=before, after=after, precision=checker.nli.precision)
             click.echo(f"written to {path}")
     except InputError as error:
         _fail(str(error))

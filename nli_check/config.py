@@ -20,6 +20,10 @@ MODEL_SETTINGS_FILE = "nli_check.json"
 # Numeric precision of the models at inference (nli_check.precision): "auto" is bfloat16
 # where the CPU or GPU computes it natively (2-3x faster), float32 elsewhere.
 DEFAULT_PRECISION = "auto"
+# Dev metrics and the thresholds fitted on them are a reference, so they are computed in
+# float32 on every machine: with "auto", a CPU with bfloat16 got different thresholds from
+# the same weights (0.29 / 0.76 instead of 0.34 / 0.61, 2026-12-03), the fit being flat.
+DEV_METRICS_PRECISION = "float32"
 
 # Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
 MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book

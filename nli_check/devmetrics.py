@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score, recall_score
 
 from nli_check import data
-from nli_check.config import DEFAULT_PRECISION, MODEL_SETTINGS_FILE
+from nli_check.config import DEV_METRICS_PRECISION, MODEL_SETTINGS_FILE
 from nli_check.data import NLI_LABELS
 from nli_check.precision import PRECISIONS
 
@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fit-thresholds", action="store_true", help=f"write {MODEL_SETTINGS_FILE}")
     parser.add_argument("--quick", action="store_true", help="first 300 rows of each set (a smoke run)")
     parser.add_argument("--output", type=Path, help="metrics JSON (default: MODEL/dev_metrics.json)")
-    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
-                        help="models' precision (the card's numbers were measured in float32)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEV_METRICS_PRECISION,
+                        help="models' precision (default float32 on every machine, so that the "
+                             "numbers and fitted thresholds do not depend on the CPU)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     limit = 300 if args.quick else None
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         stored.setdefault("settings", {}).update({k: fitted[k] for k in ("entailment_threshold",
                                                                           "contradiction_threshold")})
         stored["fitted_on"] = {"data": ["wice/claim_dev.jsonl", "check_covid/dev.jsonl"],
+                               "precision": checker.nli.precision,
                                "rule": fit_thresholds.__doc__.strip(), "objective": fitted["objective"]}
         settings_file.write_text(json.dumps(stored, indent=2) + "\n")
         logger.info("fitted %s", fitted)

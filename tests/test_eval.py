@@ -172,6 +172,7 @@ def test_calibrate_writes_fitted_settings_and_refuses_test_splits(tmp_path, tiny
     stored = json.loads((model / "nli_check.json").read_text())
     assert set(stored["settings"]) == {"similarity_floor", "entailment_threshold", "contradiction_threshold"}
     assert stored["fitted_on"]["data"][0]["origin"] == str(data)
+    assert stored["fitted_on"]["precision"] == "float32"  # not the CPU's "auto" choice
     test_split = write_jsonl(tmp_path / "test_pairs.jsonl", ROWS)
     refused = run("calibrate", test_split, "--model", model, "--embedding-model", tiny_embedding_model)
     assert refused.returncode == 2 and b"calibration fits on dev data only" in refused.stderr
