@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import DEFAULT_PRECISION
+from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
 from nli_check.precision import resolve_precision, torch_dtype
 from nli_check.segment import Sentence
@@ -49,12 +49,16 @@ def resolve_embedding_model(name: str) -> str:
 
 class Embedder:
     """A sentence-transformers model with a bounded cache keyed by the text's hash, so a
-    source cited by many articles is embedded once."""
+    source cited by many articles is embedded once. Inputs are padded to a multiple of
+    ``pad_to_multiple_of`` tokens (fewer distinct shapes; the padding is masked out)."""
 
     def __init__(self, model: str = "minilm", *, device: str | None = None, precision: str = DEFAULT_PRECISION,
-                 cache_size: int = 200_000) -> None:
+                 cache_size: int = 200_000, pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
         from sentence_transformers import SentenceTransformer
 
+        if pad_to_multiple_of < 1:
+            raise ValueError(f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}")
+        self._processing = {"text": {"pad_to_multiple_of": pad_to_multiple_of}}
         self.precision = resolve_precision(precision, device)  # float32 or bfloat16
         self.model = SentenceTransformer(resolve_embedding_model(model), device=device,
                                          model_kwargs={"dtype": torch_dtype(self.precision)})
@@ -70,7 +74,7 @@ class Embedder:
         fresh: dict[bytes, np.ndarray] = {}
         if missing:
             vectors = self.model.encode(list(missing.values()), batch_size=batch_size, show_progress_bar=False,
-                                        convert_to_numpy=True).astype(np.float32)
+                                        convert_to_numpy=True, processing_kwargs=self._processing).astype(np.float32)
             # Unit length in float32 (a bfloat16 model's own normalisation is off by ~1e-3).
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             fresh = dict(zip(missing, vectors))

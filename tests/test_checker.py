@@ -110,6 +110,48 @@ def test_nli_batches_pairs_by_token_length(tiny_nli_model):
     np.testing.assert_allclose(together, one_by_one, rtol=0, atol=1e-8)
 
 
+def test_nli_pads_batches_to_a_multiple_of_16_tokens(tiny_nli_model):
+    from nli_check.infer import NLIModel
+
+    pairs = [(" ".join(["a"] * n), "b c") for n in (3, 20, 40)]
+    widths = {}
+    for multiple in (1, 16):
+        nli = NLIModel(tiny_nli_model, precision="float32", pad_to_multiple_of=multiple)
+        seen: list[int] = []
+        handle = nli.model.model.base_model.register_forward_pre_hook(
+            lambda module, args, kwargs: seen.append((args[0] if args else kwargs["input_ids"]).shape[1]),
+            with_kwargs=True)
+        probabilities = nli.predict(pairs, batch_size=1, cache=None)
+        handle.remove()
+        widths[multiple] = (seen, probabilities)
+    unpadded, padded = widths[1][0], widths[16][0]
+    assert any(width % 16 for width in unpadded), unpadded  # the test would not see the padding otherwise
+    assert all(width % 16 == 0 and width - 16 < plain for width, plain in zip(padded, unpadded)), (padded, unpadded)
+    np.testing.assert_allclose(widths[16][1], widths[1][1], rtol=0, atol=1e-6)  # padding is masked out
+    with pytest.raises(ValueError, match="pad_to_multiple_of must be at least 1, got 0"):
+        NLIModel(tiny_nli_model, pad_to_multiple_of=0)
+
+
+def test_embedder_pads_inputs_to_a_multiple_of_16_tokens(tiny_embedding_model):
+    from nli_check.pair import Embedder
+
+    texts = [" ".join(["word"] * n) for n in (3, 20, 40)]
+    runs = {}
+    for multiple in (1, 16):
+        embedder = Embedder(tiny_embedding_model, precision="float32", pad_to_multiple_of=multiple)
+        seen: list[int] = []
+        handle = embedder.model.register_forward_pre_hook(lambda module, args: seen.append(args[0]["input_ids"].shape[1]))
+        vectors = np.stack([embedder.encode([text])[0] for text in texts])
+        handle.remove()
+        runs[multiple] = (seen, vectors)
+    unpadded, padded = runs[1][0], runs[16][0]
+    assert any(width % 16 for width in unpadded), unpadded
+    assert all(width % 16 == 0 and width - 16 < plain for width, plain in zip(padded, unpadded)), (padded, unpadded)
+    np.testing.assert_allclose(runs[16][1], runs[1][1], rtol=0, atol=1e-6)  # mean pooling skips the padding
+    with pytest.raises(ValueError, match="pad_to_multiple_of must be at least 1, got 0"):
+        Embedder(tiny_embedding_model, pad_to_multiple_of=0)
+
+
 @pytest.mark.parametrize("article,sources,message", [
     ("", [SOURCE], "article: no sentence"),
     ("   \n  ", [SOURCE], "article: no sentence"),
