@@ -16,7 +16,7 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
-from nli_check.precision import resolve_precision, torch_dtype
+from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
 
 CANONICAL = ("entailment", "neutral", "contradiction")
 
@@ -43,8 +43,7 @@ class NLIModel:
                  pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
         from sentence_transformers import CrossEncoder
 
-        if pad_to_multiple_of < 1:
-            raise ValueError(f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}")
+        self._processing = padding_kwargs(pad_to_multiple_of)
         path = Path(model)
         if path.exists() and not (path / "config.json").is_file():
             raise InputError(f"{path}: not a model folder (no config.json)")
@@ -59,7 +58,6 @@ class NLIModel:
         self.name = str(model)
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
         self.pairs_scored = 0  # pairs actually run through the model (cache misses)
-        self._processing = {"text": {"pad_to_multiple_of": pad_to_multiple_of}}
 
     def predict(self, pairs: list[tuple[str, str]], *, batch_size: int = 32,
                 cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
-from nli_check.precision import resolve_precision, torch_dtype
+from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
 from nli_check.segment import Sentence
 
 
@@ -56,9 +56,7 @@ class Embedder:
                  cache_size: int = 200_000, pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
         from sentence_transformers import SentenceTransformer
 
-        if pad_to_multiple_of < 1:
-            raise ValueError(f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}")
-        self._processing = {"text": {"pad_to_multiple_of": pad_to_multiple_of}}
+        self._processing = padding_kwargs(pad_to_multiple_of)
         self.precision = resolve_precision(precision, device)  # float32 or bfloat16
         self.model = SentenceTransformer(resolve_embedding_model(model), device=device,
                                          model_kwargs={"dtype": torch_dtype(self.precision)})

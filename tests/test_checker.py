@@ -110,6 +110,15 @@ def test_nli_batches_pairs_by_token_length(tiny_nli_model):
     np.testing.assert_allclose(together, one_by_one, rtol=0, atol=1e-8)
 
 
+def assert_padded_alike(runs: dict) -> None:
+    """``runs[multiple]`` = (input widths the model saw, outputs): padded to 16, each width
+    is the next multiple of 16, and the outputs match the unpadded ones (padding is masked)."""
+    (unpadded, plain_outputs), (padded, padded_outputs) = runs[1], runs[16]
+    assert any(width % 16 for width in unpadded), unpadded  # the test would not see the padding otherwise
+    assert all(width % 16 == 0 and width - 16 < plain for width, plain in zip(padded, unpadded)), (padded, unpadded)
+    np.testing.assert_allclose(padded_outputs, plain_outputs, rtol=0, atol=1e-6)
+
+
 def test_nli_pads_batches_to_a_multiple_of_16_tokens(tiny_nli_model):
     from nli_check.infer import NLIModel
 
@@ -124,10 +133,7 @@ def test_nli_pads_batches_to_a_multiple_of_16_tokens(tiny_nli_model):
         probabilities = nli.predict(pairs, batch_size=1, cache=None)
         handle.remove()
         widths[multiple] = (seen, probabilities)
-    unpadded, padded = widths[1][0], widths[16][0]
-    assert any(width % 16 for width in unpadded), unpadded  # the test would not see the padding otherwise
-    assert all(width % 16 == 0 and width - 16 < plain for width, plain in zip(padded, unpadded)), (padded, unpadded)
-    np.testing.assert_allclose(widths[16][1], widths[1][1], rtol=0, atol=1e-6)  # padding is masked out
+    assert_padded_alike(widths)
     with pytest.raises(ValueError, match="pad_to_multiple_of must be at least 1, got 0"):
         NLIModel(tiny_nli_model, pad_to_multiple_of=0)
 
@@ -144,10 +150,7 @@ def test_embedder_pads_inputs_to_a_multiple_of_16_tokens(tiny_embedding_model):
         vectors = np.stack([embedder.encode([text])[0] for text in texts])
         handle.remove()
         runs[multiple] = (seen, vectors)
-    unpadded, padded = runs[1][0], runs[16][0]
-    assert any(width % 16 for width in unpadded), unpadded
-    assert all(width % 16 == 0 and width - 16 < plain for width, plain in zip(padded, unpadded)), (padded, unpadded)
-    np.testing.assert_allclose(runs[16][1], runs[1][1], rtol=0, atol=1e-6)  # mean pooling skips the padding
+    assert_padded_alike(runs)  # mean pooling skips the padding
     with pytest.raises(ValueError, match="pad_to_multiple_of must be at least 1, got 0"):
         Embedder(tiny_embedding_model, pad_to_multiple_of=0)
 
