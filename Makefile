@@ -34,7 +34,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
 
 devmetrics: $(STAMP)
-	$(BIN)/python -m nli_check.devmetrics --model models/nli-minilm-l6 --data ../shared/data
+	$(BIN)/python -m nli_check.evaluation.devmetrics --model models/nli-minilm-l6 --data ../shared/data
 
 # The leaderboard (eval/RESULTS.md): the shipped model and both baselines on every labelled
 # set with a dev or test split this project may use. The six large general-NLI sets are

@@ -143,7 +143,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from nli_check.batch import CheckerSpec, run_batch
+    from nli_check.batch.chunks import CheckerSpec
+    from nli_check.batch.runner import run_batch
     from nli_check.config import BATCH_CHUNK_SIZE
 
     chunk_size = args.chunk_size or BATCH_CHUNK_SIZE

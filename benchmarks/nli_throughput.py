@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
     args = parser.parse_args()
     from nli_check.config import default_nli_model_path
-    from nli_check.infer import NLIModel
+    from nli_check.pipeline.infer import NLIModel
 
     model = NLIModel(args.model or default_nli_model_path(), precision=args.precision)
     tokenizer = model.model.tokenizer

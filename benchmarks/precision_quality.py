@@ -28,9 +28,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
 
-    from nli_check import eval_data
-    from nli_check.checker import Checker
-    from nli_check.evaluate import run_checker, score
+    from nli_check.datasets import eval_sets as eval_data
+    from nli_check.pipeline.checker import Checker
+    from nli_check.evaluation.evaluate import run_checker, score
 
     evalsets = [eval_data.load(name, data_root=args.data, limit=args.limit) for name in args.sets]
     first: dict[str, list[str]] = {}

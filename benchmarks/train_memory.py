@@ -4,7 +4,7 @@ checkpointing of long batches, on the same batches.
     python benchmarks/train_memory.py [--data ../shared/data] [--mix full] [--steps 150]
         [--above -1 4096] [--base models/nli-minilm-l6] [--precision bfloat16|float32]
 
-Runs ``nli_check.train.train`` for the first ``--steps`` steps of the mix (the same data,
+Runs ``nli_check.training.train.train`` for the first ``--steps`` steps of the mix (the same data,
 seed and batch order each time), once per ``--above`` value of ``checkpoint_above_tokens``
 (-1: never, 0: every batch), each in a fresh process so that its peak resident memory
 (``ru_maxrss``) is its own. Reports peak memory, seconds (data preparation included), how
@@ -31,7 +31,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def one_run(data: str, base: str, mix: str, steps: int, above: int, precision: str, queue) -> None:
     import logging
 
-    from nli_check.train import TrainConfig, train
+    from nli_check.training.train import TrainConfig, train
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as workdir:

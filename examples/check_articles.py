@@ -106,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.html_dir is not None and not args.html_dir.is_dir():
             raise InputError(f"{args.html_dir}: no such folder (for --html-dir)")
 
-        from nli_check.checker import Checker
-        from nli_check.html_report import render_html
-        from nli_check.report import render
-        from nli_check.segment import detect_format
+        from nli_check.pipeline.checker import Checker
+        from nli_check.render.html import render_html
+        from nli_check.render.text import render
+        from nli_check.pipeline.segment import detect_format
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # keep stderr for the verdicts

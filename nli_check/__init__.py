@@ -13,7 +13,7 @@ __all__ = ["Checker", "InputError", "__version__"]
 def __getattr__(name):
     # Imported lazily: the CLI's --help and error paths should not wait for torch.
     if name == "Checker":
-        from nli_check.checker import Checker
+        from nli_check.pipeline.checker import Checker
 
         return Checker
     raise AttributeError(f"module 'nli_check' has no attribute {name!r}")

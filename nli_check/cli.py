@@ -74,10 +74,10 @@ def main() -> None:
 def check(article, sources, fmt, output, fail_on, model, embedding_model, input_format, top_k, device,
           precision, max_input_mb, no_explain) -> None:
     """Check ARTICLE's claims against each --source."""
-    from nli_check.checker import Checker
+    from nli_check.pipeline.checker import Checker
     from nli_check.inputs import STDIN, read_text, write_atomically
-    from nli_check.report import render
-    from nli_check.segment import detect_format
+    from nli_check.render.text import render
+    from nli_check.pipeline.segment import detect_format
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # keep stderr for our own messages
@@ -100,7 +100,7 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
                                article_name=Path(article).name if article != STDIN else "<stdin>")
         colour = output is None and fmt == "text" and sys.stdout.isatty()
         if fmt == "html":  # the article text restores its paragraphs in the page
-            from nli_check.html_report import render_html
+            from nli_check.render.html import render_html
 
             name = Path(article).name if article != STDIN else "<stdin>"
             rendered = render_html(report, article=article_text, title=f"nli-check: {name}")
@@ -141,8 +141,8 @@ def check(article, sources, fmt, output, fail_on, model, embedding_model, input_
 def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate,
           checkpoint_above_tokens, precision) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
-    from nli_check.train import TrainConfig
-    from nli_check.train import train as run_training
+    from nli_check.training.train import TrainConfig
+    from nli_check.training.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix, precision=precision,
@@ -161,7 +161,7 @@ def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, 
               help="Where the averaged model folder goes.")
 def average(models, output) -> None:
     """Average the weights of two or more fine-tuned runs of one base (a model soup)."""
-    from nli_check.train import average_models
+    from nli_check.training.train import average_models
 
     try:
         average_models(list(models), output)
@@ -194,7 +194,7 @@ def _progress_factory(enabled: bool):
 
 
 def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None):
-    from nli_check.eval_data import load, parse_label_map
+    from nli_check.datasets.eval_sets import load, parse_label_map
 
     mapping = parse_label_map(label_map)
     # Every set is read and checked before anything runs: a bad file costs no model time.
@@ -222,9 +222,9 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
                  device, precision, no_plots, progress) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
-    from nli_check.checker import Checker
-    from nli_check.evaluate import evaluate, headline, write_results
-    from nli_check.leaderboard import record as write_record
+    from nli_check.pipeline.checker import Checker
+    from nli_check.evaluation.evaluate import evaluate, headline, write_results
+    from nli_check.evaluation.leaderboard import record as write_record
 
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
@@ -262,8 +262,8 @@ def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry
     """Fit the decision thresholds and the similarity floor on dev DATASETS, and store them
     with the model. The models run in float32 here on every machine, so that the stored
     thresholds do not depend on the CPU."""
-    from nli_check import calibrate as calibration
-    from nli_check.checker import Checker
+    from nli_check.evaluation import calibrate as calibration
+    from nli_check.pipeline.checker import Checker
     from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
 
     model_path = model or default_nli_model_path()
@@ -309,7 +309,7 @@ def _maybe_pct(value) -> str:
               show_default=True)
 def leaderboard(results_dir, output) -> None:
     """Regenerate the results table from the recorded eval results."""
-    from nli_check.leaderboard import write
+    from nli_check.evaluation.leaderboard import write
 
     try:
         click.echo(f"written to {write(results_dir, output)}")
@@ -350,7 +350,8 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
     """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
     article and sources. Streams the input; rows are durable in input order; --resume
     continues after any interruption with no row lost or repeated."""
-    from nli_check.batch import CheckerSpec, run_batch
+    from nli_check.batch.chunks import CheckerSpec
+    from nli_check.batch.runner import run_batch
     from nli_check.config import BATCH_CHUNK_SIZE
     from transformers.utils import logging as transformers_logging
 
@@ -393,9 +394,9 @@ def serve(host, port, model, embedding_model, device, precision, feedback_db, ma
     """Start the web app: paste an article and its sources, see the report, give feedback."""
     import uvicorn
 
-    from nli_check.checker import Checker
-    from nli_check.feedback import FeedbackStore
-    from nli_check.web import create_app
+    from nli_check.pipeline.checker import Checker
+    from nli_check.serve.feedback import FeedbackStore
+    from nli_check.serve.app import create_app
 
     settings = ServeSettings(host=host, port=port, max_body_bytes=int(max_body_mb * 1e6), timeout_s=timeout_s,
                              queue=queue, feedback_db=str(feedback_db))
@@ -422,7 +423,7 @@ def feedback() -> None:
 @click.option("--output", default="-", show_default=True, help="JSON Lines file; - is standard output.")
 def feedback_export(db, output) -> None:
     """Write the feedback as labelled pairs (claim, source, label) for the eval harness."""
-    from nli_check.feedback import export_jsonl
+    from nli_check.serve.feedback import export_jsonl
     from nli_check.inputs import write_atomically
 
     try:

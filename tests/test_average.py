@@ -23,7 +23,7 @@ def two_runs(tmp_path):
 
 
 def test_average_holds_the_mean_and_loads_as_an_nli_model(tmp_path, two_runs):
-    from nli_check.infer import NLIModel
+    from nli_check.pipeline.infer import NLIModel
 
     first, second = two_runs
     output = tmp_path / "soup"
@@ -45,7 +45,7 @@ def test_average_refuses_models_of_different_shapes(tmp_path, two_runs):
     from transformers import BertConfig, BertForSequenceClassification
 
     from nli_check.errors import InputError
-    from nli_check.train import average_models
+    from nli_check.training.train import average_models
 
     first, _ = two_runs
     other = tmp_path / "wider"

@@ -15,8 +15,10 @@ import pytest
 import torch
 
 from conftest import SEEDS
-from nli_check.batch import (BatchChecker, BatchRun, CheckerSpec, ScoreStore, is_parquet, iter_rows,
-                             last_complete_row, run_batch, scores_path, sidecar_paths)
+from nli_check.batch.chunks import BatchChecker, CheckerSpec, ScoreStore
+from nli_check.batch.corpus import is_parquet, iter_rows
+from nli_check.batch.journal import BatchRun, last_complete_row, scores_path, sidecar_paths
+from nli_check.batch.runner import run_batch
 from nli_check.errors import InputError
 
 ARTICLE_LINES = (SEEDS / "article.txt").read_text(encoding="utf-8").splitlines()

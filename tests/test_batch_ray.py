@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-from nli_check.batch import CheckerSpec, run_batch, sidecar_paths
+from nli_check.batch.chunks import CheckerSpec
+from nli_check.batch.journal import sidecar_paths
+from nli_check.batch.runner import run_batch
 from nli_check.errors import InputError
 from test_batch import make_rows, read_jsonl, write_corpus
 

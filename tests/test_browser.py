@@ -136,8 +136,8 @@ def test_editor_sees_line_5_unsupported_with_its_evidence_and_corrects_it(server
 def test_untrusted_text_stays_text_in_the_browser(server, page, tmp_path):
     from playwright.sync_api import expect
 
-    from nli_check.html_report import render_html
-    from nli_check.results import Claim, Probabilities, Report, Span
+    from nli_check.render.html import render_html
+    from nli_check.pipeline.results import Claim, Probabilities, Report, Span
 
     url, _ = server
     payload = " ".join(XSS)

@@ -85,7 +85,7 @@ def test_identical_pairs_are_scored_once(tiny_checker):
 
 
 def test_nli_batches_pairs_by_token_length(tiny_nli_model):
-    from nli_check.infer import NLIModel
+    from nli_check.pipeline.infer import NLIModel
 
     nli = NLIModel(tiny_nli_model, precision="float32")
     # Character length and token length disagree here: few long words vs many short ones.
@@ -120,7 +120,7 @@ def assert_padded_alike(runs: dict) -> None:
 
 
 def test_nli_pads_batches_to_a_multiple_of_16_tokens(tiny_nli_model):
-    from nli_check.infer import NLIModel
+    from nli_check.pipeline.infer import NLIModel
 
     pairs = [(" ".join(["a"] * n), "b c") for n in (3, 20, 40)]
     widths = {}
@@ -139,7 +139,7 @@ def test_nli_pads_batches_to_a_multiple_of_16_tokens(tiny_nli_model):
 
 
 def test_embedder_pads_inputs_to_a_multiple_of_16_tokens(tiny_embedding_model):
-    from nli_check.pair import Embedder
+    from nli_check.pipeline.pair import Embedder
 
     texts = [" ".join(["word"] * n) for n in (3, 20, 40)]
     runs = {}

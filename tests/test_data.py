@@ -5,8 +5,9 @@ import random
 import numpy as np
 import pytest
 
-from nli_check import augment, data
-from nli_check.devmetrics import fit_thresholds
+from nli_check.training import augment
+from nli_check.datasets import nli_pairs as data
+from nli_check.evaluation.devmetrics import fit_thresholds
 from nli_check.errors import InputError
 
 
@@ -67,7 +68,7 @@ def test_fit_thresholds_finds_the_separating_value():
 
 def test_training_mixes_name_their_caps_and_refuse_unknown_ones():
     from nli_check.config import TRAIN_MIXES
-    from nli_check.train import TrainConfig
+    from nli_check.training.train import TrainConfig
 
     assert TrainConfig().caps == TRAIN_MIXES["default"]
     claims, default = TrainConfig(mix="claims").caps, TRAIN_MIXES["default"]
@@ -81,7 +82,7 @@ def test_training_mixes_name_their_caps_and_refuse_unknown_ones():
 
 def test_training_precision_is_checked_and_resolved():
     from nli_check.precision import resolve_precision
-    from nli_check.train import TrainConfig
+    from nli_check.training.train import TrainConfig
 
     assert TrainConfig().precision == "auto"
     assert resolve_precision(TrainConfig(precision="float32").precision, "cpu") == "float32"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from nli_check.decide import NO_MATCH, decide
-from nli_check.pair import Candidate
+from nli_check.pipeline.decide import NO_MATCH, decide
+from nli_check.pipeline.pair import Candidate
 
 
 def candidates(n):

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from nli_check.errors import InputError
-from nli_check.eval_data import EvalSet, Example, load_generic, parse_label_map
-from nli_check.evaluate import Prediction, aggregate, span_metrics
+from nli_check.datasets.eval_sets import EvalSet, Example, load_generic, parse_label_map
+from nli_check.evaluation.evaluate import Prediction, aggregate, span_metrics
 
 ROWS = [
     {"id": "a", "claim": "The ministry said Russia is deploying new weapons.",
@@ -180,7 +180,7 @@ def test_calibrate_writes_fitted_settings_and_refuses_test_splits(tmp_path, tiny
 
 def test_editor_feedback_export_is_read_by_the_harness(tmp_path):
     """`nli-check feedback export` writes the generic format: the harness reads it as is."""
-    from nli_check.feedback import labelled_pairs
+    from nli_check.serve.feedback import labelled_pairs
 
     rows = [{"id": 1, "claim": "The mayor resigned in anger.", "sources": json.dumps(["The mayor resigned."]),
              "label": "unsupported", "predicted": "supported", "article": "The mayor resigned in anger.",

@@ -1,6 +1,6 @@
 import numpy as np
 
-from nli_check.explain import Explainer
+from nli_check.pipeline.explain import Explainer
 
 SOURCE = ("The ministry noted that the United States, the United Kingdom and several European countries "
           "allowed Ukraine to use Western weapons against targets on Russian territory.")

@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nli_check.html_report import matching_pieces, render_html
-from nli_check.results import Claim, Evidence, Probabilities, Report, Span
+from nli_check.render.html import matching_pieces, render_html
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', '{{ 7*7 }}']
 

@@ -17,7 +17,7 @@ def test_shipped_model_loads_from_a_non_editable_install(tmp_path):
                             "--target", str(target), str(REPO)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     code = ("import nli_check, sys; from nli_check.config import default_nli_model_path; "
-            "from nli_check.infer import NLIModel; path = default_nli_model_path(); "
+            "from nli_check.pipeline.infer import NLIModel; path = default_nli_model_path(); "
             "assert str(path).startswith(sys.argv[1]), (path, sys.argv[1]); "
             "p = NLIModel(path).predict([('A man sleeps.', 'A man is asleep.')]); "
             "assert p.shape == (1, 3) and abs(p.sum() - 1) < 1e-4; print(p.argmax())")
@@ -27,7 +27,7 @@ def test_shipped_model_loads_from_a_non_editable_install(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "0"  # entailment
     # The HTML report's templates are package data too: they must render from the install.
-    code = ("import sys, nli_check.html_report as h; from nli_check.results import Report; "
+    code = ("import sys, nli_check.render.html as h; from nli_check.pipeline.results import Report; "
             "assert h.__file__.startswith(sys.argv[1]), h.__file__; "
             "print(h.render_html(Report(claims=[], sources=['s'], model='m')).count('<script>'))")
     result = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=300,

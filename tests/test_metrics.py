@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nli_check import metrics
+from nli_check.evaluation import metrics
 
 LABELS = ["supported", "contradicted", "unsupported"]
 

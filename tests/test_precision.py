@@ -13,8 +13,8 @@ PAIRS = [("The ministry allowed the use of the weapons.", "The weapons were allo
 def test_bfloat16_casts_the_models_and_stays_close_to_float32(tiny_nli_model, tiny_embedding_model):
     import torch
 
-    from nli_check.infer import NLIModel
-    from nli_check.pair import Embedder
+    from nli_check.pipeline.infer import NLIModel
+    from nli_check.pipeline.pair import Embedder
 
     full, half = NLIModel(tiny_nli_model, precision="float32"), NLIModel(tiny_nli_model, precision="bfloat16")
     assert half.precision == "bfloat16" and full.precision == "float32"
@@ -32,7 +32,7 @@ def test_bfloat16_casts_the_models_and_stays_close_to_float32(tiny_nli_model, ti
 
 
 def test_bfloat16_scores_do_not_depend_on_the_other_pairs_in_a_batch(tiny_nli_model):
-    from nli_check.infer import NLIModel
+    from nli_check.pipeline.infer import NLIModel
 
     model = NLIModel(tiny_nli_model, precision="bfloat16")
     together = model.predict(PAIRS, batch_size=32)

@@ -1,6 +1,6 @@
 import pytest
 
-from nli_check.segment import Segmenter, detect_format
+from nli_check.pipeline.segment import Segmenter, detect_format
 
 
 @pytest.fixture(scope="module")

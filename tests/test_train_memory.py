@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from nli_check.train import LongBatchCheckpointing, TrainConfig
+from nli_check.training.train import LongBatchCheckpointing, TrainConfig
 
 
 def tiny_bert() -> BertForSequenceClassification:

@@ -20,7 +20,7 @@ import uvicorn
 
 from conftest import REPO
 from nli_check.config import ServeSettings
-from nli_check.web import create_app
+from nli_check.serve.app import create_app
 
 from test_html_report import XSS, Elements
 

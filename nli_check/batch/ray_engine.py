@@ -20,8 +20,9 @@ import logging
 import os
 import time
 
-from nli_check.batch import (BatchChecker, BatchRun, BatchSummary, CheckerSpec, Journal, Progress, chunk_plan,
-                             count_positions, iter_rows, write_chunk)
+from nli_check.batch.chunks import BatchChecker, CheckerSpec
+from nli_check.batch.corpus import chunk_plan, count_positions, iter_rows
+from nli_check.batch.journal import BatchRun, BatchSummary, Journal, Progress, write_chunk
 from nli_check.errors import InputError
 
 

@@ -27,8 +27,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from nli_check.config import LABELS, MODEL_SETTINGS_FILE
 from nli_check.errors import InputError
-from nli_check.eval_data import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet
-from nli_check.evaluate import Prediction, aggregate, run_checker
+from nli_check.datasets.eval_sets import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet
+from nli_check.evaluation.evaluate import Prediction, aggregate, run_checker
 from nli_check.inputs import write_atomically
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Stage 6: render a :class:`~nli_check.results.Report` as terminal text, JSON or Markdown."""
+"""Stage 6: render a :class:`~nli_check.pipeline.results.Report` as terminal text, JSON or Markdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import click
 
-from nli_check.results import Claim, Report
+from nli_check.pipeline.results import Claim, Report
 
 OUTPUT_FORMATS = ("text", "json", "markdown")
 COLOURS = {"supported": "green", "contradicted": "red", "unsupported": "yellow"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nli_check.pair import Candidate
+from nli_check.pipeline.pair import Candidate
 
 SUPPORTED, CONTRADICTED, UNSUPPORTED = "supported", "contradicted", "unsupported"
 NO_MATCH = "no matching source statement"

@@ -35,12 +35,12 @@ from starlette.exceptions import HTTPException
 
 from nli_check.config import DEFAULT_PRECISION, ServeSettings
 from nli_check.errors import InputError
-from nli_check.feedback import CheckedReport, FeedbackStore, RecentReports
-from nli_check.html_report import assets, build_view, environment
+from nli_check.serve.feedback import CheckedReport, FeedbackStore, RecentReports
+from nli_check.render.html import assets, build_view, environment
 from nli_check.inputs import decode
-from nli_check.segment import detect_format
+from nli_check.pipeline.segment import detect_format
 
-logger = logging.getLogger("nli_check.web")
+logger = logging.getLogger("nli_check.serve.app")
 
 API_PREFIXES = ("/api/", "/healthz")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
@@ -208,7 +208,7 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         if checker is None:
-            from nli_check.checker import Checker
+            from nli_check.pipeline.checker import Checker
 
             state["checker"] = await asyncio.to_thread(Checker, model=model, embedding_model=embedding_model,
                                                        device=device, precision=precision)

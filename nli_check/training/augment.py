@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 
-from nli_check.data import CONTRADICTION, ENTAILMENT, NEUTRAL, Pair
+from nli_check.datasets.nli_pairs import CONTRADICTION, ENTAILMENT, NEUTRAL, Pair
 
 ADVERBS = ["tacitly", "secretly", "quietly", "reluctantly", "deliberately", "repeatedly", "consistently",
            "openly", "quickly", "eventually", "unexpectedly", "strongly", "narrowly", "largely"]

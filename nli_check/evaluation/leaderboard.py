@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 from nli_check.errors import InputError
-from nli_check.eval_data import EvalSet
-from nli_check.evaluate import SYSTEMS, SystemResult, headline, safe_name
+from nli_check.datasets.eval_sets import EvalSet
+from nli_check.evaluation.evaluate import SYSTEMS, SystemResult, headline, safe_name
 from nli_check.inputs import write_atomically
 
 

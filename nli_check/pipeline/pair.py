@@ -19,7 +19,7 @@ from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
 from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
-from nli_check.segment import Sentence
+from nli_check.pipeline.segment import Sentence
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ two baselines on labelled examples, and write metrics, predictions and plots.
 
 Systems, all scored on the same examples:
 
-* ``checker``: :class:`~nli_check.checker.Checker` end to end (segmentation, pairing, NLI,
+* ``checker``: :class:`~nli_check.pipeline.checker.Checker` end to end (segmentation, pairing, NLI,
   decision). A claim the segmenter splits into several sentences is supported only if
   every sentence is, contradicted if any sentence is.
 * ``whole-source``: the same NLI model and thresholds on (all sources as one premise,
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nli_check import metrics
+from nli_check.evaluation import metrics
 from nli_check.config import LABELS
 from nli_check.errors import InputError
-from nli_check.eval_data import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet, Example
-from nli_check.explain import STOPWORDS, Explainer
+from nli_check.datasets.eval_sets import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet, Example
+from nli_check.pipeline.explain import STOPWORDS, Explainer
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ def write_results(output: Path, evalset: EvalSet, checker, results: Sequence[Sys
                 for prediction in result.predictions:
                     handle.write(json.dumps(prediction.to_json(), ensure_ascii=False) + "\n")
             if plots:
-                from nli_check.plots import confusion_plot, reliability_plot
+                from nli_check.evaluation.plots import confusion_plot, reliability_plot
 
                 view = result.metrics["three_way"] or result.metrics["binary"]
                 confusion_plot(view["confusion_matrix"], folder / "confusion.png",

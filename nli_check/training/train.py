@@ -23,9 +23,10 @@ from pathlib import Path
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
-from nli_check import augment, data
+from nli_check.training import augment
+from nli_check.datasets import nli_pairs as data
 from nli_check.config import ID2LABEL, LABEL2ID, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES
-from nli_check.data import Pair
+from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
 from nli_check.precision import resolve_precision
 

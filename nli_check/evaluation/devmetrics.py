@@ -1,7 +1,7 @@
 """Dev-split metrics of an NLI model, the numbers in its model card, and the fitting of
 its decision thresholds on dev data.
 
-    python -m nli_check.devmetrics --model models/nli-minilm-l6 --data ../shared/data \\
+    python -m nli_check.evaluation.devmetrics --model models/nli-minilm-l6 --data ../shared/data \\
         [--fit-thresholds] [--quick]
 
 Pair-level sets (SNLI test, held-out TaxiNLI, Check-COVID dev, ANLI R3 dev, HealthVer dev)
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score, recall_score
 
-from nli_check import data
+from nli_check.datasets import nli_pairs as data
 from nli_check.config import DEV_METRICS_PRECISION, MODEL_SETTINGS_FILE
-from nli_check.data import NLI_LABELS
+from nli_check.datasets.nli_pairs import NLI_LABELS
 from nli_check.precision import PRECISIONS
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def fit_thresholds(wice: dict, covid_probabilities: np.ndarray, covid_gold: list
 
 
 def main(argv: list[str] | None = None) -> None:
-    from nli_check.checker import Checker
+    from nli_check.pipeline.checker import Checker
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, type=Path)
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     checker = Checker(model=args.model, precision=args.precision)
     root = args.data
     metrics: dict = {}
-    from nli_check.train import dev_sets
+    from nli_check.training.train import dev_sets
 
     dev = dev_sets(root)  # the same held-out portions the recipe keeps out of training
     for name, pairs in dev.items():

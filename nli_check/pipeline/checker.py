@@ -18,13 +18,13 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import (DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings,
                               default_nli_model_path, model_settings)
-from nli_check.decide import UNSUPPORTED, decide
+from nli_check.pipeline.decide import UNSUPPORTED, decide
 from nli_check.errors import InputError
-from nli_check.explain import Explainer
-from nli_check.infer import NLIModel
-from nli_check.pair import Embedder, pair_claims
-from nli_check.results import Claim, Evidence, Probabilities, Report, Span
-from nli_check.segment import FORMATS, Segmented, Segmenter
+from nli_check.pipeline.explain import Explainer
+from nli_check.pipeline.infer import NLIModel
+from nli_check.pipeline.pair import Embedder, pair_claims
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span
+from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter
 
 
 class Checker:

@@ -1,8 +1,8 @@
 """Write a model folder's card (README.md) from the files the recipe leaves in it:
 ``training_log.json`` (data mix, hyper-parameters, time), ``dev_metrics.json`` (from
-``nli_check.devmetrics``) and ``nli_check.json`` (thresholds and what they were fitted on).
+``nli_check.evaluation.devmetrics``) and ``nli_check.json`` (thresholds and what they were fitted on).
 
-    python -m nli_check.modelcard MODEL [--compare NAME=DEV_METRICS.json ...]
+    python -m nli_check.evaluation.card MODEL [--compare NAME=DEV_METRICS.json ...]
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
                       f"lr {st['learning_rate']}, from {st['base']})" for st in log["stages"])
            + f" = {sum(st['train_seconds'] for st in log['stages']) / 60:.0f} min"
            if log.get("stages") else f"{log['train_seconds'] / 60:.0f} min") + " (data preparation included)",
-        f"* Command: `{command}` then `python -m nli_check.devmetrics --model {model} --data ../shared/data "
+        f"* Command: `{command}` then `python -m nli_check.evaluation.devmetrics --model {model} --data ../shared/data "
         "--fit-thresholds`",
         "* Weights stored as float16 (nli-check upcasts to float32 on load).", "",
         "## Data and licenses", "",
@@ -85,7 +85,7 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
         "Check-COVID dev, HealthVer dev, WiCE claim dev and XSumFaith dev. No test split of a held-out "
         "benchmark was used.", "",
         "## Dev metrics", "",
-        f"Measured by `python -m nli_check.devmetrics --model {model} --data ../shared/data` "
+        f"Measured by `python -m nli_check.evaluation.devmetrics --model {model} --data ../shared/data` "
         f"({metrics.get('seconds', '?')} s on the 2-core machine).", "",
         "| metric | value | issue target |", "|---|---|---|",
     ]

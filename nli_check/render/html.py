@@ -8,7 +8,7 @@ Content-Security-Policy lets only that one script run, by hash.
 
 Every piece of article and source text is untrusted: it reaches the page only through
 Jinja2 variables with autoescaping on, never through ``|safe`` or ``Markup``.
-The web app (``nli_check.web``) renders the same partial, so both views stay alike.
+The web app (``nli_check.serve.app``) renders the same partial, so both views stay alike.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from nli_check.config import LABELS
-from nli_check.explain import STOPWORDS, Explainer
-from nli_check.report import claim_pieces as report_pieces
-from nli_check.results import Claim, Evidence, Probabilities, Report
+from nli_check.pipeline.explain import STOPWORDS, Explainer
+from nli_check.render.text import claim_pieces as report_pieces
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report
 
 LEGEND = {
     "supported": "a cited source says this",
@@ -142,7 +142,7 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     # Autoescape every template whatever its name; StrictUndefined turns a typo into an error.
-    env = Environment(loader=PackageLoader("nli_check", "templates"), autoescape=select_autoescape(default=True),
+    env = Environment(loader=PackageLoader("nli_check.render", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["labels"] = LABELS
     return env

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nli_check import data
+from nli_check.datasets import nli_pairs as data
 from nli_check.config import LABELS
 from nli_check.errors import InputError
 
@@ -195,7 +195,7 @@ def _summedits(root: Path, domain: str) -> EvalSet:
 
 
 def _taxinli_heldout(root: Path) -> EvalSet:
-    from nli_check.train import dev_sets
+    from nli_check.training.train import dev_sets
 
     return _from_pairs("taxinli-heldout", dev_sets(root)["taxinli-heldout"], "mnli_taxinli/taxinli10k.tsv "
                        "(the quarter held out of training)", THREE)

@@ -1,0 +1,1 @@
+"""Scoring checkers on labelled sets, fitting thresholds, the leaderboard and the model card."""

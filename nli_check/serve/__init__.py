@@ -1,0 +1,1 @@
+"""The web app (nli-check serve) and the store of editors' feedback."""
