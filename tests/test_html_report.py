@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from nli_check.pipeline.explain import Explainer
 from nli_check.render.html import matching_pieces, render_html
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span
 
@@ -137,8 +138,10 @@ def test_untrusted_article_and_source_text_is_rendered_as_text(payload):
 
 
 def test_matching_part_of_the_evidence_is_marked():
-    pieces = matching_pieces("The ministry noted that several European countries allowed Ukraine to use weapons.",
-                             "European nations had tacitly endorsed the use of advanced weaponry in Ukraine.")
+    text = "The ministry noted that several European countries allowed Ukraine to use weapons."
+    claim = "European nations had tacitly endorsed the use of advanced weaponry in Ukraine."
+    evidence = Evidence("s", text, 0, len(text), 0.9, matched=tuple(Explainer(None).shared_spans(text, claim)))
+    pieces = matching_pieces(evidence)
     marked = [p.text for p in pieces if p.marked]
     assert marked == ["European", "Ukraine to use weapons"]
     assert "".join(p.text for p in pieces).startswith("The ministry noted")

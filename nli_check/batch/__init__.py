@@ -2,7 +2,7 @@
 
 The corpus is read as a stream, one article a row (JSON Lines, or Parquet read one row
 group at a time), and checked in *chunks* of ``chunk_size`` input positions. A chunk is
-the unit of work of both engines (this module's local one and ``nli_check.batch.ray_engine``):
+the unit of work of both engines (``nli_check.batch.local`` and ``nli_check.batch.ray_engine``):
 
 * its claims are embedded in one call, and each distinct source once per run, on its own
   (a source cited by many articles is embedded once);

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from nli_check.cache import LRUCache, content_key
-from nli_check.config import (BATCH_SOURCE_CACHE, DEFAULT_PRECISION, Settings)
-from nli_check.errors import InputError
 from nli_check.batch.corpus import Article, BadRow
+from nli_check.cache import LRUCache, content_key
+from nli_check.config import BATCH_SOURCE_CACHE, DEFAULT_PRECISION, Settings
+from nli_check.errors import InputError
+from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +42,6 @@ class CheckerSpec:
             torch.set_num_threads(self.threads)
         return Checker(model=self.model, embedding_model=self.embedding_model, device=self.device,
                        precision=self.precision, settings=self.settings())
-
-
-class _ChunkEncoder:
-    """The encoder a chunk's ``check_steps`` pair with: every vector is already in the
-    chunk's cache, so this computes nothing."""
-
-    def __init__(self, embedder, cache: LRUCache) -> None:
-        self.embedder, self.cache = embedder, cache
-
-    def encode(self, texts: list[str], *, batch_size: int = 64):
-        return self.embedder.encode(texts, batch_size=batch_size, cache=self.cache)
 
 
 class ScoreStore:
@@ -99,13 +90,13 @@ class BatchChecker:
         self.checker = checker
         self.store = store
         # Vectors of a source's sentences, keyed by the source's sentences; each source
-        # computed on its own (see the module docstring) and reused by every chunk.
+        # computed on its own (see the ``nli_check.batch`` docstring) and reused by every chunk.
         self._source_vectors: LRUCache = LRUCache(source_cache_size)
 
     def check_chunk(self, rows: list[Article | BadRow], *, chunk: int = 0) -> list[tuple[str, dict]]:
         """Each row's result in input order: ``("row", output row)`` or
         ``("error", error record)``. ``chunk`` is the chunk's index in the corpus."""
-        from nli_check.pipeline.checker import EmbedRequest
+        from nli_check.pipeline.checker import Embeddings, EmbedRequest
 
         checker = self.checker
         results: dict[int, tuple[str, dict]] = {}
@@ -136,7 +127,11 @@ class BatchChecker:
             answers: dict[int, object] = {}
             if embeds:
                 self._embed(embeds.values(), chunk_vectors)
-                answers.update({position: _ChunkEncoder(checker.embedder, chunk_vectors) for position in embeds})
+                # Every vector is in the chunk's cache by now: these calls compute nothing.
+                encode = partial(checker.embedder.encode, cache=chunk_vectors)
+                answers.update({position: Embeddings(encode(request.claims),
+                                                     encode([s for found in request.sources for s in found]))
+                                for position, request in embeds.items()})
             if scores:
                 answers.update(self._score(scores, chunk_scores, fresh, seen_pairs, pairs_run, chunk=chunk))
             following = {}
@@ -196,7 +191,7 @@ def output_row(article: Article, report) -> dict:
     data = report.to_dict()
     counts = data["summary"]
     claims = len(report.claims)
-    worst = next((label for label in ("contradicted", "unsupported") if counts[label]), "supported")
+    worst = next((label for label in (CONTRADICTED, UNSUPPORTED) if counts[label]), SUPPORTED)
     return {"id": article.id, "line": article.line, **data,
             "article_summary": {"claims": claims, "worst_label": worst,
-                                "supported_share": round(counts["supported"] / claims, 4)}}
+                                "supported_share": round(counts[SUPPORTED] / claims, 4)}}

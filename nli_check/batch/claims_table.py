@@ -8,14 +8,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-
+from nli_check.labels import NLI_LABELS
 
 log = logging.getLogger(__name__)
 
-
-CLAIM_COLUMNS = ("id", "line", "claim_index", "text", "start", "end", "label", "entailment", "neutral",
-                 "contradiction", "decided_by", "reason", "evidence_source", "evidence_text", "similarity",
-                 "unsupported_spans")
+CLAIM_COLUMNS = ("id", "line", "claim_index", "text", "start", "end", "label", *NLI_LABELS, "decided_by", "reason",
+                 "evidence_source", "evidence_text", "similarity", "unsupported_spans")
 
 
 def _claim_records(row: dict) -> Iterator[dict]:
@@ -37,7 +35,7 @@ def write_claims_parquet(output: Path, path: Path, *, rows_per_group: int = 50_0
 
     schema = pa.schema([("id", pa.string()), ("line", pa.int64()), ("claim_index", pa.int32()),
                         ("text", pa.string()), ("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()),
-                        ("entailment", pa.float64()), ("neutral", pa.float64()), ("contradiction", pa.float64()),
+                        *((str(label), pa.float64()) for label in NLI_LABELS),
                         ("decided_by", pa.string()), ("reason", pa.string()), ("evidence_source", pa.string()),
                         ("evidence_text", pa.string()), ("similarity", pa.float64()),
                         ("unsupported_spans", pa.list_(pa.string()))])

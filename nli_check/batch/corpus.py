@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from nli_check.errors import InputError
 from nli_check.pipeline.segment import FORMATS
 

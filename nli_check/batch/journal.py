@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-from nli_check.config import (DEFAULT_NLI_MODEL_NAME, LABELS,
-                              SCHEMA_VERSION)
-from nli_check.errors import InputError
-from nli_check.inputs import write_atomically
-from nli_check.precision import resolve_precision
 from nli_check.batch.chunks import CheckerSpec
 from nli_check.batch.corpus import is_parquet, iter_rows, parquet_file
+from nli_check.config import DEFAULT_NLI_MODEL_NAME, SCHEMA_VERSION
+from nli_check.errors import InputError
+from nli_check.inputs import write_atomically
+from nli_check.labels import VERDICTS
+from nli_check.precision import resolve_precision
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ class BatchRun:
     def finish(self, *, elapsed_s: float) -> BatchSummary:
         """Count what the files hold (streamed), and write the ``complete`` manifest."""
         articles = claims = 0
-        labels = dict.fromkeys(LABELS, 0)
+        labels = dict.fromkeys(VERDICTS, 0)
         with self.output.open("rb") as handle:
             for raw in handle:
                 row = json.loads(raw)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 
-
 from nli_check.batch.chunks import BatchChecker, ScoreStore
 from nli_check.batch.corpus import Article, BadRow, count_positions, iter_rows
 from nli_check.batch.journal import BatchRun, BatchSummary, Journal, Progress, scores_path, write_chunk

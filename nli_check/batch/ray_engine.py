@@ -24,7 +24,7 @@ from nli_check.batch.chunks import BatchChecker, CheckerSpec
 from nli_check.batch.corpus import chunk_plan, count_positions, iter_rows
 from nli_check.batch.journal import BatchRun, BatchSummary, Journal, Progress, write_chunk
 from nli_check.errors import InputError
-
+from nli_check.offline import prepare_model_libraries
 
 INSTALL_HINT = "the ray engine needs Ray: pip install nli-check[ray]"
 
@@ -42,13 +42,8 @@ class ChunkWorker:
     """One actor of the pool: models loaded once in ``__init__``, then one chunk a call."""
 
     def __init__(self, spec: CheckerSpec, path: str) -> None:
-        # Actors do not run the CLI's start-up: the models are local folders, never fetch.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        logging.getLogger("transformers").setLevel(logging.ERROR)
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
+        # Actors do not run the CLI's start-up.
+        prepare_model_libraries()
         self.path = path
         self.batch = BatchChecker(spec.build())
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-
-from nli_check.config import (BATCH_CHUNK_SIZE)
-from nli_check.errors import InputError
 from nli_check.batch.chunks import CheckerSpec
 from nli_check.batch.claims_table import write_claims_parquet
 from nli_check.batch.corpus import require_pyarrow
 from nli_check.batch.journal import BatchRun, BatchSummary
 from nli_check.batch.local import run_local
+from nli_check.config import BATCH_CHUNK_SIZE
+from nli_check.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,7 @@ def run_batch(input_path: Path, output: Path, *, errors: Path | None = None, res
               spec: CheckerSpec | None = None, chunk_size: int = BATCH_CHUNK_SIZE, engine: str = "local",
               progress: bool = True, claims_parquet: Path | None = None, checker=None,
               ray_address: str | None = None, ray_actors: int | None = None) -> BatchSummary:
-    """Score a corpus into ``output`` (JSON Lines), see the module docstring. ``checker``
+    """Score a corpus into ``output`` (JSON Lines), see the ``nli_check.batch`` docstring. ``checker``
     reuses an already loaded Checker in the local engine (its settings must match ``spec``)."""
     spec = spec or CheckerSpec()
     if engine not in ("local", "ray"):

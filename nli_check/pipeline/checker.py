@@ -8,23 +8,28 @@
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings,
-                              default_nli_model_path, model_settings)
-from nli_check.pipeline.decide import UNSUPPORTED, decide
+from nli_check.config import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_PRECISION,
+    Settings,
+    default_nli_model_path,
+    model_settings,
+)
 from nli_check.errors import InputError
-from nli_check.pipeline.explain import Explainer
+from nli_check.labels import SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.pipeline.decide import Decision, decide
+from nli_check.pipeline.explain import Explainer, WordSpan
 from nli_check.pipeline.infer import NLIModel
-from nli_check.pipeline.pair import Embedder, pair_claims
+from nli_check.pipeline.pair import Candidate, Embedder, pair_claims
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span
-from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter
+from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence
 
 
 class Checker:
@@ -37,7 +42,12 @@ class Checker:
         device: ``"cpu"``, ``"cuda"`` ...; None lets torch choose.
         precision: ``"auto"`` (bfloat16 where the hardware computes it natively, else
             float32), ``"float32"`` or ``"bfloat16"``, for both models.
-        settings: overrides of the defaults and of the thresholds stored with the model.
+        settings: what shapes the check; a value given here always wins over the model's
+            stored thresholds, those left at None come from the model folder.
+
+    Examples:
+        >>> checker = Checker(settings=Settings(explain=False))
+        >>> checker.check("Russia cut its troops.", ["Russia has reduced its troops."]).summary
     """
 
     def __init__(self, *, model: str | Path | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
@@ -46,13 +56,7 @@ class Checker:
         model_path = Path(model) if model is not None else default_nli_model_path()
         if model is None and not (model_path / "config.json").is_file():
             raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
-        stored = model_settings(model_path)
-        base = Settings().with_overrides(**{k: v for k, v in stored.items() if k in Settings.__dataclass_fields__})
-        if settings is not None:
-            # explicit settings win over the model's stored thresholds
-            changed = {k: getattr(settings, k) for k in Settings.__dataclass_fields__
-                       if getattr(settings, k) != getattr(Settings(), k)}
-            base = base.with_overrides(**changed)
+        base = (settings or Settings()).for_model(model_settings(model_path))
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
         self.embedder = Embedder(embedding_model, device=device, precision=precision)
@@ -83,11 +87,22 @@ class Checker:
     def check(self, article: str, sources: Sequence[str], *, article_format: str = "text",
               source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
               article_name: str = "article") -> Report:
-        """Check every claim of ``article`` against ``sources``; returns a :class:`Report`."""
+        """Check every claim of ``article`` against ``sources``.
+
+        Args:
+            article: the article's text.
+            sources: the text of each cited source.
+            article_format, source_formats: ``"text"``, ``"markdown"`` or ``"html"``.
+            source_names: how the report names each source (default "source 1", ...).
+            article_name: how messages name the article.
+
+        Returns:
+            The :class:`Report`; unusable input raises :class:`InputError`.
+        """
         scored_before = self.nli.pairs_scored
         steps = self.check_steps(article, sources, article_format=article_format, source_formats=source_formats,
                                  source_names=source_names, article_name=article_name)
-        report = run_steps(steps, embed=lambda request: self.embedder,
+        report = run_steps(steps, embed=self._embed,
                            score=lambda request: [self.nli.predict(pairs, batch_size=self.settings.batch_size)
                                                   for pairs in request.pairs])
         report.nli_pairs = self.nli.pairs_scored - scored_before
@@ -99,11 +114,33 @@ class Checker:
         """The work of :meth:`check` as a generator, so that a caller can do the model work
         of many articles at once (``nli_check.batch``) with the very same decisions.
 
-        It yields one :class:`EmbedRequest`, to be answered (``send``) with an encoder (an
-        object with ``encode(texts)``, such as ``self.embedder``), then one or two
-        :class:`ScoreRequest`, each to be answered with one probability array per list of
-        pairs; it returns the :class:`Report` (``nli_pairs`` left at 0 for the driver to
-        set). Unusable input raises :class:`InputError` at the first step."""
+        It yields one :class:`EmbedRequest`, to be answered (``send``) with its
+        :class:`Embeddings`, then one or two :class:`ScoreRequest`, each to be answered with
+        one probability array per list of pairs; it returns the :class:`Report`
+        (``nli_pairs`` left at 0 for the driver to set). Unusable input raises
+        :class:`InputError` at the first step."""
+        document = self.segment(article, sources, article_format=article_format, source_formats=source_formats,
+                                source_names=source_names, article_name=article_name)
+        embeddings = yield EmbedRequest([claim.text for claim in document.claims],
+                                        [[sentence.text for sentence in found] for found in document.sources])
+        candidates = pair_claims(document.claims, document.sources, claim_vectors=embeddings.claims,
+                                 source_vectors=embeddings.sources, top_k=self.settings.top_k,
+                                 window=self.settings.window, similarity_floor=self.settings.similarity_floor)
+        [probabilities] = yield ScoreRequest([[(c.text, claim.text) for claim, found in zip(document.claims, candidates)
+                                               for c in found]])
+        decided = self.decide(candidates, probabilities)
+        plan = self.plan_explanations(document.claims, decided)
+        if plan.ablations:
+            plan.choose((yield ScoreRequest(plan.requests())))
+        return self.report(document, decided, plan.spans)
+
+    # ---- the steps, in order
+
+    def segment(self, article: str, sources: Sequence[str], *, article_format: str,
+                source_formats: Sequence[str] | None, source_names: Sequence[str] | None,
+                article_name: str) -> SegmentedInput:
+        """Check the arguments and split the article into claims and each source into
+        sentences (sources through a cache: one source is often checked again)."""
         if isinstance(sources, str):
             raise TypeError("sources must be a list of texts, not a single string")
         if not sources:
@@ -115,81 +152,137 @@ class Checker:
         for fmt in [article_format, *formats]:
             if fmt not in FORMATS:
                 raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-        settings = self.settings
         segmented = self.segmenter.segment(article, fmt=article_format, name=article_name)
-        claims = segmented.sentences
-        warnings = list(segmented.warnings)
-        if not claims:
+        if not segmented.sentences:
             raise InputError(f"{article_name}: no sentence found (empty or markup only)")
-        source_sentences = []
+        source_sentences, warnings = [], list(segmented.warnings)
         for text, fmt, name in zip(sources, formats, names):
             result = self._segment_source(text, fmt, name)
             if not result.sentences:
                 raise InputError(f"{name}: no sentence found (empty or markup only)")
             source_sentences.append(result.sentences)
             warnings += result.warnings
+        return SegmentedInput(article, segmented.sentences, source_sentences, names, warnings)
 
-        encoder = yield EmbedRequest([claim.text for claim in claims],
-                                     [[sentence.text for sentence in found] for found in source_sentences])
-        candidates = pair_claims(claims, source_sentences, encoder, top_k=settings.top_k,
-                                 window=settings.window, similarity_floor=settings.similarity_floor)
-        flat = [(c.text, claim.text) for claim, cands in zip(claims, candidates) for c in cands]
-        [probabilities] = yield ScoreRequest([flat])
-
+    def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
+        """One verdict per claim from the rows of ``probabilities`` (its candidates' rows, in order)."""
         decided, row = [], 0
-        for cands in candidates:
-            probs = probabilities[row:row + len(cands)]
-            row += len(cands)
-            decided.append((probs, decide(cands, probs, entailment_threshold=settings.entailment_threshold,
-                                          contradiction_threshold=settings.contradiction_threshold)))
+        for found in candidates:
+            rows = probabilities[row:row + len(found)]
+            row += len(found)
+            decided.append(Decided(found, rows, decide(found, rows, entailment_threshold=self.settings.entailment_threshold,
+                                                       contradiction_threshold=self.settings.contradiction_threshold)))
+        return decided
 
-        # Unsupported words. Where the words alone cannot tell, ablations are scored with
-        # NLI: all claims' in one request, answered per claim by check() as before.
-        found: dict[int, list] = {}
-        ablations: dict[int, tuple[list, str, list[str]]] = {}
-        for index, (claim, cands, (_, decision)) in enumerate(zip(claims, candidates, decided)):
-            if decision.label == "supported" or not settings.explain:
+    def plan_explanations(self, claims: list[Sentence], decided: list[Decided]) -> ExplanationPlan:
+        """The unsupported words of each claim that is not supported: found from the words
+        alone where they tell, else planned as ablations for NLI to score."""
+        plan = ExplanationPlan(self.explainer)
+        if not self.settings.explain:
+            return plan
+        for index, (claim, claim_decided) in enumerate(zip(claims, decided)):
+            decision = claim_decided.decision
+            if decision.label == SUPPORTED:
                 continue
-            premise = cands[decision.chosen].text if decision.chosen is not None else ""
-            if not premise:
-                found[index] = self.explainer.lexical_spans(claim.text, "")
+            if decision.chosen is None:
+                plan.spans[index] = self.explainer.lexical_spans(claim.text, "")
                 continue
-            context = " ".join(c.text for c in cands)
+            premise = claim_decided.candidates[decision.chosen].text
+            context = " ".join(c.text for c in claim_decided.candidates)
             spans, hypotheses = self.explainer.ablation_plan(claim.text, premise, label=decision.label,
                                                              context=context)
             if hypotheses is None:
-                found[index] = spans
+                plan.spans[index] = spans
             else:
-                ablations[index] = (spans, premise, hypotheses)
-        if ablations:
-            scored = yield ScoreRequest([[(premise, h) for h in hypotheses]
-                                         for _, premise, hypotheses in ablations.values()])
-            for (index, (spans, _, _)), rows in zip(ablations.items(), scored):
-                found[index] = self.explainer.choose(spans, rows, label=decided[index][1].label)
+                plan.ablations[index] = Ablation(spans, premise, hypotheses, decision.label)
+        return plan
 
-        results = []
-        for index, (claim, cands, (probs, decision)) in enumerate(zip(claims, candidates, decided)):
-            evidence = [Evidence(names[cands[i].source], cands[i].text, cands[i].start, cands[i].end,
-                                 round(cands[i].similarity, 4), _probabilities(probs[i]))
-                        for i in decision.order[:settings.evidence_shown]]
-            spans = [_locate(article, claim.start, claim.end, claim.text, s.start, s.end)
-                     for s in found.get(index, [])]
-            chosen = probs[decision.chosen] if decision.chosen is not None else None
+    def report(self, document: SegmentedInput, decided: list[Decided],
+               spans: dict[int, list[WordSpan]]) -> Report:
+        """The report: per claim its verdict, the evidence shown (with the words it shares
+        with the claim) and its unsupported words as offsets into the article."""
+        names, results = document.names, []
+        for index, (claim, claim_decided) in enumerate(zip(document.claims, decided)):
+            found, rows, decision = claim_decided.candidates, claim_decided.probabilities, claim_decided.decision
+            evidence = [Evidence(names[found[i].source], found[i].text, found[i].start, found[i].end,
+                                 round(found[i].similarity, 4), _probabilities(rows[i]),
+                                 matched=tuple(self.explainer.shared_spans(found[i].text, claim.text)))
+                        for i in decision.order[:self.settings.evidence_shown]]
+            chosen = rows[decision.chosen] if decision.chosen is not None else None
             results.append(Claim(
                 index=index, text=claim.text, start=claim.start, end=claim.end, label=decision.label,
                 probabilities=_probabilities(chosen) if chosen is not None else Probabilities(0.0, 1.0, 0.0),
-                evidence=evidence, unsupported_spans=[s for s in spans if s is not None], reason=decision.reason,
-                decided_by=None if decision.label == UNSUPPORTED else names[cands[decision.chosen].source],
+                evidence=evidence, unsupported_spans=[_span(document.article, claim, s) for s in spans.get(index, [])],
+                reason=decision.reason,
+                decided_by=None if decision.label == UNSUPPORTED else names[found[decision.chosen].source],
+                text_offsets=claim.offsets,
             ))
-        return Report(claims=results, sources=names, model=self.model_name, warnings=warnings)
+        return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings)
+
+    def _embed(self, request: EmbedRequest) -> Embeddings:
+        return Embeddings(self.embedder.encode(request.claims),
+                          self.embedder.encode([sentence for found in request.sources for sentence in found]))
+
+
+@dataclass(frozen=True)
+class SegmentedInput:
+    """An article's claims and its sources' sentences, ready to pair."""
+
+    article: str
+    claims: list[Sentence]
+    sources: list[list[Sentence]]
+    names: list[str]  # of the sources
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A claim's candidate evidence, their NLI rows and the verdict drawn from them."""
+
+    candidates: list[Candidate]
+    probabilities: np.ndarray
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Ablation:
+    spans: list[WordSpan]  # candidate spans of the claim
+    premise: str
+    hypotheses: list[str]  # the claim, then the claim without each span
+    label: Verdict
+
+
+@dataclass
+class ExplanationPlan:
+    """Unsupported words per claim index: found (``spans``), or waiting for the NLI rows of
+    their ablations (``ablations``), which :meth:`choose` turns into spans."""
+
+    explainer: Explainer
+    spans: dict[int, list[WordSpan]] = field(default_factory=dict)
+    ablations: dict[int, Ablation] = field(default_factory=dict)
+
+    def requests(self) -> list[list[tuple[str, str]]]:
+        return [[(ablation.premise, h) for h in ablation.hypotheses] for ablation in self.ablations.values()]
+
+    def choose(self, scored: list[np.ndarray]) -> None:
+        for (index, ablation), rows in zip(self.ablations.items(), scored):
+            self.spans[index] = self.explainer.choose(ablation.spans, rows, label=ablation.label)
 
 
 @dataclass(frozen=True)
 class EmbedRequest:
-    """:meth:`Checker.check_steps` asks for an encoder that embeds these texts."""
+    """:meth:`Checker.check_steps` asks for the vectors of these texts."""
 
     claims: list[str]
     sources: list[list[str]]  # the sentences of each source
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """The answer to an :class:`EmbedRequest`: unit vectors, one per text."""
+
+    claims: np.ndarray
+    sources: np.ndarray  # every source's sentences, in order, one after another
 
 
 @dataclass(frozen=True)
@@ -200,7 +293,7 @@ class ScoreRequest:
 
 
 def run_steps(steps: Generator[EmbedRequest | ScoreRequest, object, Report], *,
-              embed: Callable[[EmbedRequest], object],
+              embed: Callable[[EmbedRequest], Embeddings],
               score: Callable[[ScoreRequest], list[np.ndarray]]) -> Report:
     """Drive one :meth:`Checker.check_steps` generator to its report."""
     request = next(steps)
@@ -216,16 +309,7 @@ def _probabilities(row) -> Probabilities:
     return Probabilities(*(round(float(x), 4) for x in row))
 
 
-def _locate(article: str, start: int, end: int, claim_text: str, span_start: int, span_end: int) -> Span | None:
-    """Map a span of the (markup-free) claim text back to offsets in the original article."""
-    words = re.findall(r"[\w'’\-]+", claim_text[span_start:span_end])
-    if not words:
-        return None
-    pattern = r"[\W_]+".join(re.escape(word) for word in words)
-    # The span's position in the claim tells which of several equal matches is meant.
-    skip = len(re.findall(pattern, claim_text[:span_start]))
-    matches = list(re.finditer(pattern, article[start:end]))
-    if not matches:
-        return None
-    match = matches[min(skip, len(matches) - 1)]
-    return Span(article[start + match.start():start + match.end()], start + match.start(), start + match.end())
+def _span(article: str, claim: Sentence, span: WordSpan) -> Span:
+    """A span of the (markup-free) claim text as offsets into the original article."""
+    start, end = claim.original_span(span.start, span.end)
+    return Span(article[start:end], start, end)

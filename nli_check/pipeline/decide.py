@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.pair import Candidate
 
-SUPPORTED, CONTRADICTED, UNSUPPORTED = "supported", "contradicted", "unsupported"
 NO_MATCH = "no matching source statement"
 
 
 @dataclass(frozen=True)
 class Decision:
-    label: str
+    label: Verdict
     chosen: int | None  # index into the candidates of the evidence the verdict rests on
     order: list[int]  # candidate indices, most relevant to the verdict first
     reason: str
@@ -33,7 +33,7 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, *, entailment
            contradiction_threshold: float) -> Decision:
     if not candidates:
         return Decision(UNSUPPORTED, None, [], NO_MATCH)
-    entail, contradict = probabilities[:, 0], probabilities[:, 2]
+    entail, contradict = probabilities[:, ENTAILMENT_COLUMN], probabilities[:, CONTRADICTION_COLUMN]
     best_entail, best_contradict = int(np.argmax(entail)), int(np.argmax(contradict))
     if entail[best_entail] >= entailment_threshold:
         label, chosen = SUPPORTED, best_entail

@@ -11,7 +11,9 @@ Two signals, cheap first:
    against the evidence; a span whose removal raises p(entailment) (or lowers
    p(contradiction)) by at least ``min_gain`` carries the problem.
 
-Spans are returned with character offsets into the claim.
+Spans are returned with character offsets into the claim. The same lexical signal, turned
+around, gives the words of the evidence that the claim shares (:meth:`Explainer.shared_spans`),
+which the reports mark.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import snowballstemmer
+
+from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, UNSUPPORTED, Verdict
 
 STOPWORDS = frozenset("""
 a an the and or but if then than that this these those there here of in on at to for from by with
@@ -54,8 +58,7 @@ class Explainer:
         self.gap = gap
         self.min_gain = min_gain
         self._stemmer = snowballstemmer.stemmer("english")
-        # Stemming is pure Python and the same source words come back for every claim
-        # paired with them: remembering stems took batch_speed.py from 10.7 s to 9.4 s.
+        # Stemming is pure Python and the same source words come back for every claim paired with them.
         self._stems: dict[str, str] = {}
 
     def _stem(self, word: str) -> str:
@@ -138,7 +141,7 @@ class Explainer:
             spans.append(current)
         return [self._span(claim, words, a, b) for a, b in spans]
 
-    def explain(self, claim: str, evidence: str, *, label: str, context: str | None = None) -> list[WordSpan]:
+    def explain(self, claim: str, evidence: str, *, label: Verdict, context: str | None = None) -> list[WordSpan]:
         """The spans of ``claim`` that carry the problem, given the verdict ``label``
         ("unsupported" or "contradicted") and the evidence it rests on. ``context`` (all
         the source text paired with the claim; default: the evidence) decides which words
@@ -148,17 +151,17 @@ class Explainer:
             return candidates
         return self.choose(candidates, self.score(evidence, hypotheses), label=label)
 
-    def ablation_plan(self, claim: str, evidence: str, *, label: str,
+    def ablation_plan(self, claim: str, evidence: str, *, label: Verdict,
                       context: str | None = None) -> tuple[list[WordSpan], list[str] | None]:
         """The first half of :meth:`explain`: the candidate spans, and the hypotheses to
         score against ``evidence`` to choose among them (None: the candidates are the
         answer). Split out so that batch scoring can score many claims' ablations at once."""
         context = evidence if context is None else context
         candidates = self.lexical_spans(claim, context)
-        # For an unsupported claim every novel span is reported: on WiCE's train split
-        # (200 claims) filtering them by ablation gain lowered token F1 from 54.2 to 50.7,
-        # because several embellishments in one claim hide each other's effect.
-        if self.score is None or (candidates and label == "unsupported"):
+        # For an unsupported claim every novel span is reported: several embellishments in
+        # one claim hide each other's effect, so filtering them by ablation gain lost more
+        # right spans than wrong ones (docs/evaluation.md).
+        if self.score is None or (candidates and label == UNSUPPORTED):
             return candidates, None
         if not candidates:
             candidates = self.phrase_spans(claim)
@@ -166,18 +169,37 @@ class Explainer:
                 return [], None
         return candidates, [claim] + [_remove(claim, span) for span in candidates]
 
-    def choose(self, candidates: list[WordSpan], probabilities: np.ndarray, *, label: str) -> list[WordSpan]:
+    def choose(self, candidates: list[WordSpan], probabilities: np.ndarray, *, label: Verdict) -> list[WordSpan]:
         """The second half of :meth:`explain`: ``probabilities`` are the NLI rows of the
         hypotheses from :meth:`ablation_plan` (the whole claim first)."""
         base, rest = probabilities[0], probabilities[1:]
-        if label == "contradicted":
-            gains = base[2] - rest[:, 2]
+        if label == CONTRADICTED:
+            gains = base[CONTRADICTION_COLUMN] - rest[:, CONTRADICTION_COLUMN]
         else:
-            gains = rest[:, 0] - base[0]
+            gains = rest[:, ENTAILMENT_COLUMN] - base[ENTAILMENT_COLUMN]
         kept = [span for span, gain in zip(candidates, gains) if gain >= self.min_gain]
-        if not kept and label == "contradicted":
+        if not kept and label == CONTRADICTED:
             kept = [candidates[int(np.argmax(gains))]]
         return kept
+
+    def shared_spans(self, evidence: str, claim: str) -> list[tuple[int, int]]:
+        """(start, end) offsets into ``evidence`` of the runs of words it shares with the
+        claim (same stem as a content word of the claim), joined across function words
+        but not across punctuation."""
+        runs: list[list[int]] = []
+        open_run = False
+        for match, novel in self.novel_words(evidence, claim):
+            word = match.group().lower()
+            if word in STOPWORDS or len(word) < 2:
+                continue  # a function word neither starts nor breaks a run
+            if novel:
+                open_run = False
+            elif open_run and not re.search(r"[,;:.!?()\"“”]", evidence[runs[-1][1]:match.start()]):
+                runs[-1][1] = match.end()
+            else:
+                runs.append([match.start(), match.end()])
+                open_run = True
+        return [(start, end) for start, end in runs]
 
 
 def _remove(text: str, span: WordSpan) -> str:

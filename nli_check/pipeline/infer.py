@@ -16,16 +16,15 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
+from nli_check.labels import NLI_LABELS
 from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
-
-CANONICAL = ("entailment", "neutral", "contradiction")
 
 
 def _label_order(id2label: dict) -> list[int]:
     """Model output column for each canonical label, from the model's id2label."""
     names = {int(index): str(label).lower() for index, label in id2label.items()}
     order = []
-    for wanted in CANONICAL:
+    for wanted in NLI_LABELS:
         matches = [index for index, name in names.items() if name.startswith(wanted[:6])]
         if len(matches) != 1:
             raise InputError(f"NLI model labels {sorted(names.values())} do not name "
@@ -73,8 +72,7 @@ class NLIModel:
             order = np.argsort(self._token_lengths([pair for _, pair in items]), kind="stable")
             items = [items[i] for i in order]
             # One call per batch: CrossEncoder.predict would re-sort the whole list by
-            # characters, which pads 20% more than sorting by tokens did on the batch
-            # benchmark's pairs.
+            # characters, which pads more than sorting by tokens.
             batches = [items[start:start + batch_size] for start in range(0, len(items), batch_size)]
             logits = np.concatenate([
                 self.model.predict([pair for _, pair in batch], batch_size=len(batch), apply_softmax=True,

@@ -1,11 +1,12 @@
 """Stage 2: pair each claim with the source statements it most likely rests on.
 
-Claims and source sentences are embedded with a sentence-transformers model; for each
-claim the ``top_k`` most similar source sentences (over all sources) are kept, and each
-is also offered together with its more similar neighbour (when that neighbour clears the
-floor too), because evidence often spans two sentences. Sentences below
-``similarity_floor`` are never offered, so a claim with no match costs no NLI at all. NLI work therefore grows with claims x k, not with the
-length of the sources.
+Claims and source sentences are embedded with a sentence-transformers model
+(:class:`Embedder`); given those vectors, :func:`pair_claims` keeps for each claim the
+``top_k`` most similar source sentences (over all sources), and offers each together with
+its more similar neighbour (when that neighbour clears the floor too), because evidence
+often spans two sentences. Sentences below ``similarity_floor`` are never offered, so a
+claim with no match costs no NLI at all. NLI work therefore grows with claims x k, not
+with the length of the sources.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
-from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
 from nli_check.pipeline.segment import Sentence
+from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Embedder:
     def encode(self, texts: list[str], *, batch_size: int = 64,
                cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
         """Unit-length vectors, one per text. ``cache`` replaces the embedder's own cache
-        for this call (batch scoring embeds each source on its own, see batch.py)."""
+        for this call (batch scoring embeds each source on its own, see nli_check.batch)."""
         cache = self._cache if cache is None else cache
         keys = [content_key(text) for text in texts]
         missing = {key: text for key, text in zip(keys, texts) if key not in cache}
@@ -83,14 +84,26 @@ class Embedder:
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
 
-def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], embedder: Embedder, *,
-                top_k: int, window: int, similarity_floor: float) -> list[list[Candidate]]:
-    """For each claim, the candidate evidence to score with NLI (empty: no match)."""
+def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_vectors: np.ndarray,
+                source_vectors: np.ndarray, top_k: int, window: int,
+                similarity_floor: float) -> list[list[Candidate]]:
+    """For each claim, the candidate evidence to score with NLI (empty: no match).
+
+    Args:
+        claims: the article's sentences.
+        sources: each source's sentences.
+        claim_vectors: one unit vector per claim (:meth:`Embedder.encode`).
+        source_vectors: one unit vector per source sentence, all sources in order.
+
+    Returns:
+        One list of :class:`Candidate` per claim, best match first.
+    """
     flat = [(s, i, sentence) for s, sentences in enumerate(sources) for i, sentence in enumerate(sentences)]
+    if len(claim_vectors) != len(claims) or len(source_vectors) != len(flat):
+        raise ValueError(f"expected {len(claims)} claim and {len(flat)} source vectors, "
+                         f"got {len(claim_vectors)} and {len(source_vectors)}")
     if not claims or not flat:
         return [[] for _ in claims]
-    claim_vectors = embedder.encode([claim.text for claim in claims])
-    source_vectors = embedder.encode([sentence.text for _, _, sentence in flat])
     similarity = claim_vectors @ source_vectors.T  # normalised vectors: cosine
     position = {(s, i): row for row, (s, i, _) in enumerate(flat)}
     result = []

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from nli_check.config import LABELS, SCHEMA_VERSION
+from nli_check.config import SCHEMA_VERSION
+from nli_check.labels import VERDICTS, Verdict
+from nli_check.pipeline.segment import Sentence
 
 
 @dataclass
@@ -23,6 +25,9 @@ class Evidence:
     end: int
     similarity: float
     probabilities: Probabilities | None = None  # NLI for this evidence vs the claim
+    # Not in the JSON: (start, end) offsets into ``text`` of the words it shares with the
+    # claim, found once by the explain stage for the renderers to mark.
+    matched: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -38,12 +43,26 @@ class Claim:
     text: str
     start: int
     end: int
-    label: str  # one of LABELS
+    label: Verdict
     probabilities: Probabilities  # of the evidence the decision rests on
     evidence: list[Evidence]  # best first; the first is what the decision rests on
     unsupported_spans: list[Span] = field(default_factory=list)
     reason: str = ""
     decided_by: str | None = None  # the source that supports or contradicts the claim
+    # Not in the JSON: the article offset of each character of ``text`` (from segmentation;
+    # empty when ``text`` is the article's own slice), so spans map onto the text exactly.
+    text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    def text_span(self, span: Span) -> tuple[int, int]:
+        """Where ``span`` (offsets into the article) lies in ``text``, as (start, end)."""
+        return Sentence(self.text, self.start, self.end, self.text_offsets).text_span(span.start, span.end)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        del data["text_offsets"]
+        for evidence in data["evidence"]:
+            del evidence["matched"]
+        return data
 
 
 @dataclass
@@ -56,7 +75,7 @@ class Report:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {label: 0 for label in LABELS}
+        counts = {label: 0 for label in VERDICTS}
         for claim in self.claims:
             counts[claim.label] += 1
         return counts
@@ -66,7 +85,7 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "sources": self.sources,
-            "claims": [asdict(claim) for claim in self.claims],
+            "claims": [claim.to_dict() for claim in self.claims],
             "summary": self.summary,
             "warnings": self.warnings,
             "nli_pairs": self.nli_pairs,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pysbd
@@ -24,11 +25,26 @@ FORMATS = ("text", "markdown", "html")
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a document: its text (markup removed) and its span in the original."""
+    """A sentence of a document: its text (markup removed, whitespace runs collapsed), its
+    span in the original, and where each character of ``text`` stands in the original, so
+    that a piece of the text maps back exactly (:meth:`original_span`, :meth:`text_span`)."""
 
     text: str
     start: int
     end: int
+    offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)  # one per character of text
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Offsets in the original document of ``text[start:end]`` (a non-empty piece)."""
+        if not self.offsets:  # built by hand: text is the original's slice
+            return self.start + start, self.start + end
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+    def text_span(self, start: int, end: int) -> tuple[int, int]:
+        """The inverse: the piece of ``text`` that the original's ``[start, end)`` covers."""
+        if not self.offsets:
+            return max(0, start - self.start), min(len(self.text), end - self.start)
+        return bisect_left(self.offsets, start), bisect_left(self.offsets, end)
 
 
 @dataclass(frozen=True)
@@ -248,6 +264,10 @@ class Segmenter:
         result = []
         for group in groups:
             a, b = group[0].start(), group[-1].end()
-            text = re.sub(r"\s+", " ", plain[a:b])
-            result.append(Sentence(text, offsets[a], offsets[b - 1] + 1))
+            # Whitespace runs become one space, which keeps the offset of the run's first character.
+            pieces = list(re.finditer(r"(\s+)|\S+", plain[a:b]))
+            text = "".join(" " if piece.group(1) else piece.group() for piece in pieces)
+            kept = tuple(offset for piece in pieces for offset in (
+                (offsets[a + piece.start()],) if piece.group(1) else offsets[a + piece.start():a + piece.end()]))
+            result.append(Sentence(text, offsets[a], offsets[b - 1] + 1, kept))
         return result

@@ -15,22 +15,21 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from nli_check.config import LABELS
-from nli_check.pipeline.explain import STOPWORDS, Explainer
-from nli_check.render.text import claim_pieces as report_pieces
+from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report
+from nli_check.render.text import claim_pieces as text_pieces
+from nli_check.render.text import cut
 
 LEGEND = {
-    "supported": "a cited source says this",
-    "contradicted": "a cited source says otherwise",
-    "unsupported": "no cited source says this",
+    SUPPORTED: "a cited source says this",
+    CONTRADICTED: "a cited source says otherwise",
+    UNSUPPORTED: "no cited source says this",
 }
 
 
@@ -54,7 +53,7 @@ class EvidenceView:
 class ClaimView:
     number: int  # 1-based, as editors count lines
     index: int
-    label: str
+    label: Verdict
     text: str
     pieces: list[Piece]
     reason: str
@@ -78,34 +77,13 @@ class ReportView:
 
 def claim_pieces(claim: Claim) -> list[Piece]:
     """The claim text cut at its unsupported spans (shared with the text and Markdown reports)."""
-    return [Piece(text, marked=marked) for text, marked in report_pieces(claim)]
+    return [Piece(text, marked=marked) for text, marked in text_pieces(claim)]
 
 
-_LEXICAL = Explainer(None)  # lexical signal only: no model is needed to find shared words
-
-
-def matching_pieces(evidence: str, claim: str) -> list[Piece]:
-    """The evidence text with the words it shares with the claim marked (same stem as a
-    content word of the claim); runs of shared words joined across function words."""
-    runs: list[list[int]] = []
-    open_run = False
-    for match, novel in _LEXICAL.novel_words(evidence, claim):
-        word = match.group().lower()
-        if word in STOPWORDS or len(word) < 2:
-            continue  # a function word neither starts nor breaks a run
-        if novel:
-            open_run = False
-        elif open_run and not re.search(r"[,;:.!?()\"“”]", evidence[runs[-1][1]:match.start()]):
-            runs[-1][1] = match.end()
-        else:
-            runs.append([match.start(), match.end()])
-            open_run = True
-    pieces, cursor = [], 0
-    for start, end in runs:
-        pieces += [Piece(evidence[cursor:start]), Piece(evidence[start:end], marked=True)]
-        cursor = end
-    pieces.append(Piece(evidence[cursor:]))
-    return [piece for piece in pieces if piece.text]
+def matching_pieces(evidence: Evidence) -> list[Piece]:
+    """The evidence text with the words it shares with the claim marked (found by the
+    pipeline's explain stage)."""
+    return [Piece(text, marked=marked) for text, marked in cut(evidence.text, list(evidence.matched))]
 
 
 def _paragraphs(claims: list[ClaimView], report: Report, article: str | None) -> list[list[ClaimView]]:
@@ -123,8 +101,7 @@ def _paragraphs(claims: list[ClaimView], report: Report, article: str | None) ->
 
 
 def _evidence_view(evidence: Evidence, claim: Claim) -> EvidenceView:
-    return EvidenceView(evidence.source, matching_pieces(evidence.text, claim.text), evidence.similarity,
-                        evidence.probabilities)
+    return EvidenceView(evidence.source, matching_pieces(evidence), evidence.similarity, evidence.probabilities)
 
 
 def build_view(report: Report, *, article: str | None = None, title: str = "nli-check report") -> ReportView:
@@ -144,7 +121,7 @@ def environment() -> Environment:
     # Autoescape every template whatever its name; StrictUndefined turns a typo into an error.
     env = Environment(loader=PackageLoader("nli_check.render", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals["labels"] = LABELS
+    env.globals["labels"] = VERDICTS
     return env
 
 

@@ -6,11 +6,12 @@ import json
 
 import click
 
+from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
 from nli_check.pipeline.results import Claim, Report
 
 OUTPUT_FORMATS = ("text", "json", "markdown")
-COLOURS = {"supported": "green", "contradicted": "red", "unsupported": "yellow"}
-MARKS = {"supported": "✅", "contradicted": "❌", "unsupported": "⚠️"}
+COLOURS = {SUPPORTED: "green", CONTRADICTED: "red", UNSUPPORTED: "yellow"}
+MARKS = {SUPPORTED: "✅", CONTRADICTED: "❌", UNSUPPORTED: "⚠️"}
 
 
 def render(report: Report, fmt: str, *, colour: bool = False) -> str:
@@ -23,20 +24,23 @@ def render(report: Report, fmt: str, *, colour: bool = False) -> str:
     return render_text(report, colour=colour)
 
 
-def claim_pieces(claim: Claim) -> list[tuple[str, bool]]:
-    """The claim text cut at its unsupported spans: (text, is_unsupported) runs, in order."""
-    text, pieces, cursor = claim.text, [], 0
-    for span in sorted(claim.unsupported_spans, key=lambda s: s.start):
-        local = span.start - claim.start
-        # Claim text has markup removed; fall back to a search when offsets differ.
-        if text[local:local + len(span.text)] != span.text:
-            local = text.find(span.text, cursor)
-        if local < cursor or local == -1:
+def cut(text: str, marked: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``text`` cut at the ``marked`` (start, end) offsets: (piece, is_marked) runs, in
+    order; overlapping or empty marks are skipped."""
+    pieces, cursor = [], 0
+    for start, end in sorted(marked):
+        start, end = max(start, 0), min(end, len(text))
+        if start < cursor or end <= start:
             continue
-        pieces += [(text[cursor:local], False), (text[local:local + len(span.text)], True)]
-        cursor = local + len(span.text)
+        pieces += [(text[cursor:start], False), (text[start:end], True)]
+        cursor = end
     pieces.append((text[cursor:], False))
-    return [(piece, marked) for piece, marked in pieces if piece]
+    return [(piece, is_marked) for piece, is_marked in pieces if piece]
+
+
+def claim_pieces(claim: Claim) -> list[tuple[str, bool]]:
+    """The claim text cut at its unsupported spans (by their offsets, mapped onto the text)."""
+    return cut(claim.text, [claim.text_span(span) for span in claim.unsupported_spans])
 
 
 def _mark_spans(claim: Claim, mark) -> str:

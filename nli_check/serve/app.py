@@ -35,10 +35,11 @@ from starlette.exceptions import HTTPException
 
 from nli_check.config import DEFAULT_PRECISION, ServeSettings
 from nli_check.errors import InputError
-from nli_check.serve.feedback import CheckedReport, FeedbackStore, RecentReports
-from nli_check.render.html import assets, build_view, environment
 from nli_check.inputs import decode
-from nli_check.pipeline.segment import detect_format
+from nli_check.labels import Verdict
+from nli_check.pipeline.documents import Document, check_documents
+from nli_check.render.html import assets, build_view, environment
+from nli_check.serve.feedback import CheckedReport, FeedbackStore, RecentReports
 
 logger = logging.getLogger("nli_check.serve.app")
 
@@ -189,12 +190,8 @@ class FeedbackRequest(BaseModel):
 
     report_id: str = Field(min_length=1, max_length=64)
     claim_index: int = Field(ge=0)
-    label: Literal["supported", "contradicted", "unsupported"]
+    label: Verdict
     comment: str = Field(default="", max_length=1000)
-
-
-def _format(requested: str, name: str | None, text: str) -> str:
-    return detect_format(name, text) if requested == "auto" else requested
 
 
 def create_app(*, settings: ServeSettings | None = None, checker=None, model: str | None = None,
@@ -257,17 +254,14 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             csp=assets().csp(served=True), feedback={"report_id": report_id} if report_id else None)
         return _html(html, status)
 
-    async def run_check(article: str, sources: list[str], *, names: list[str], article_format: str,
-                        source_formats: list[str], article_name: str):
+    async def run_check(article: Document, sources: list[Document]):
         if len(sources) > settings.max_sources:
             raise InputError(f"{len(sources)} sources: at most {settings.max_sources} per check")
-        report = await state["queue"].run(
-            state["checker"].check, article, sources, article_format=article_format, source_formats=source_formats,
-            source_names=names, article_name=article_name)
+        report = await state["queue"].run(check_documents, state["checker"], article, sources)
         report_id = uuid.uuid4().hex
         state["recent"].put(report_id, CheckedReport(
-            article_name=article_name, claims=[c.text for c in report.claims], labels=[c.label for c in report.claims],
-            sources=list(sources), source_names=list(names), model=report.model))
+            article_name=article.name, claims=[c.text for c in report.claims], labels=[c.label for c in report.claims],
+            sources=[s.text for s in sources], source_names=[s.name for s in sources], model=report.model))
         return report, report_id
 
     @app.get("/", response_class=HTMLResponse)
@@ -299,8 +293,9 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             return page(error="no source given: paste or upload at least one source", form=shown, status=400)
         try:
             report, report_id = await run_check(
-                article, sources, names=_unique(names), article_format=_format("auto", article_name, article),
-                source_formats=[_format("auto", n, t) for n, t in zip(names, sources)], article_name=article_name)
+                Document.from_text(article, name=article_name, path=article_name),
+                [Document.from_text(text, name=unique, path=name)
+                 for text, name, unique in zip(sources, names, _unique(names))])
         except InputError as error:
             return page(error=str(error), form=shown, status=400)
         view = build_view(report, article=article, title=f"nli-check: {article_name}")
@@ -314,9 +309,8 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             raise InputError(f"got {len(body.sources)} sources but {len(names)} source_names "
                              f"and {len(formats)} source_formats")
         report, report_id = await run_check(
-            body.article, body.sources, names=names, article_name=body.article_name,
-            article_format=_format(body.article_format, None, body.article),
-            source_formats=[_format(f, None, t) for f, t in zip(formats, body.sources)])
+            Document.from_text(body.article, name=body.article_name, fmt=body.article_format),
+            [Document.from_text(text, name=name, fmt=fmt) for text, name, fmt in zip(body.sources, names, formats)])
         return JSONResponse(report.to_dict(), headers={**SECURITY_HEADERS, "X-Report-Id": report_id})
 
     @app.post("/api/feedback", status_code=201)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from nli_check.config import LABELS
 from nli_check.errors import InputError
+from nli_check.labels import VERDICTS
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -105,8 +105,8 @@ class FeedbackStore:
     def record(self, *, report_id: str, claim_index: int, report: CheckedReport, label: str,
                comment: str = "") -> int:
         """Store (or replace: an editor may change their mind) the right label of one claim."""
-        if label not in LABELS:
-            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+        if label not in VERDICTS:
+            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(VERDICTS)}")
         if not 0 <= claim_index < len(report.claims):
             raise ValueError(f"claim index {claim_index} is out of range (the report has {len(report.claims)})")
         row = (datetime.now(timezone.utc).isoformat(timespec="seconds"), report_id, claim_index,
