@@ -28,11 +28,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
 
-    from nli_check.datasets import eval_sets as eval_data
+    from nli_check.datasets import eval_sets
     from nli_check.pipeline.checker import Checker
     from nli_check.evaluation.evaluate import run_checker, score
 
-    evalsets = [eval_data.load(name, data_root=args.data, limit=args.limit) for name in args.sets]
+    evalsets = [eval_sets.load(name, data_root=args.data, limit=args.limit) for name in args.sets]
     first: dict[str, list[str]] = {}
     for precision in args.precisions:
         checker = Checker(precision=precision).with_settings(explain=False)

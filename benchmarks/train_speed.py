@@ -25,7 +25,7 @@ def seconds_per_step(pairs, *, precision: str, steps: int, workdir: Path) -> dic
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, losses
     from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments
 
-    from nli_check.config import LABEL2ID
+    from nli_check.labels import LABEL2ID
     from nli_check.training.train import LengthBucketBatchSampler, base_model_folder
 
     model = CrossEncoder(str(base_model_folder("minilm", workdir)), num_labels=3, max_length=256)
@@ -50,9 +50,9 @@ def main() -> None:
 
     import torch
 
-    from nli_check.datasets import nli_pairs as data
+    from nli_check.datasets import nli_pairs
 
-    pairs = data.snli(args.data, "train")[:32 * 30] + data.fever(args.data)[:32 * 10]
+    pairs = nli_pairs.snli(args.data, "train")[:32 * 30] + nli_pairs.fever(args.data)[:32 * 10]
     result = {"steps": args.steps, "batch_size": 32, "torch_threads": torch.get_num_threads()}
     for precision in ("float32", "bfloat16"):
         with tempfile.TemporaryDirectory() as workdir:

@@ -6,15 +6,15 @@ Exit codes: 0 done; 1 a claim's label is in ``--fail-on``; 2 a usage or input er
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from nli_check.config import (DEFAULT_PRECISION, LABELS, MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES,
-                              ServeSettings, Settings)
+from nli_check.config import (DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_INPUT_BYTES,
+                              TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings)
 from nli_check.errors import InputError
+from nli_check.labels import VERDICTS
 from nli_check.precision import PRECISIONS
 
 EXIT_FAIL_ON, EXIT_INPUT = 1, 2
@@ -34,9 +34,9 @@ def _labels(value: str | None) -> set[str]:
     if not value:
         return set()
     labels = {part.strip() for part in value.split(",") if part.strip()}
-    unknown = labels - set(LABELS)
+    unknown = labels - set(VERDICTS)
     if unknown:
-        raise click.BadParameter(f"unknown label(s) {', '.join(sorted(unknown))}; expected some of {', '.join(LABELS)}")
+        raise click.BadParameter(f"unknown label(s) {', '.join(sorted(unknown))}; expected some of {', '.join(VERDICTS)}")
     return labels
 
 
@@ -44,19 +44,23 @@ def _labels(value: str | None) -> set[str]:
 @click.version_option(package_name="nli-check")
 def main() -> None:
     """Check whether cited sources support, contradict, or do not back an article's claims."""
-    # Models load from local folders; never wait on a hub that this machine cannot reach.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-    from transformers.utils import logging as transformers_logging
+    from nli_check.offline import prepare_model_libraries
 
-    transformers_logging.disable_progress_bar()  # keep stderr for our own messages
+    prepare_model_libraries()
 
 
 @main.command()
 @click.argument("article")
-@click.option("--source", "sources", multiple=True, required=True, help="A cited source file (repeatable; - is stdin).")
+@click.option("--source", "sources", multiple=True,
+              help="A cited source: a text, Markdown, HTML or PDF file, or an http(s) URL (repeatable; - is stdin).")
+@click.option("--sources-from-links", is_flag=True,
+              help="Take the sources from the article's links and footnotes; check each claim against the "
+                   "sources its sentence or paragraph cites.")
+@click.option("--refresh", is_flag=True, help="Fetch URL sources again instead of using the on-disk cache.")
+@click.option("--fetch-timeout", type=click.FloatRange(0.1), default=FETCH_TIMEOUT_S, show_default=True,
+              help="Seconds to connect, for each read, and for a whole fetch.")
+@click.option("--max-fetch-mb", type=click.FloatRange(0.001), default=FETCH_MAX_BYTES / 1e6, show_default=True,
+              help="Refuse fetched pages and PDF files larger than this.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="html: one self-contained page for an editor (with --output).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
@@ -71,41 +75,36 @@ def main() -> None:
 @click.option("--max-input-mb", type=click.FloatRange(0.001), default=MAX_INPUT_BYTES / 1e6, show_default=True,
               help="Refuse input files larger than this.")
 @click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
-def check(article, sources, fmt, output, fail_on, model, embedding_model, input_format, top_k, device,
-          precision, max_input_mb, no_explain) -> None:
-    """Check ARTICLE's claims against each --source."""
+def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
+          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain) -> None:
+    """Check ARTICLE's claims against each --source (or the sources it links to)."""
+    from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
-    from nli_check.inputs import STDIN, read_text, write_atomically
+    from nli_check.pipeline.documents import check_inputs, read_inputs
     from nli_check.render.text import render
-    from nli_check.pipeline.segment import detect_format
-    from transformers.utils import logging as transformers_logging
+    from nli_check.sources.cache import Fetcher, SourceCache
+    from nli_check.sources.fetch import FetchLimits
 
-    transformers_logging.disable_progress_bar()  # keep stderr for our own messages
     fail_labels = _labels(fail_on)
-    if [article, *sources].count(STDIN) > 1:
-        raise click.UsageError("only one of ARTICLE and --source can be read from standard input (-)")
-    max_bytes = int(max_input_mb * 1e6)
+    if not sources and not sources_from_links:
+        raise click.UsageError("give at least one --source, or --sources-from-links")
+    # The user's own fetches: intranet and local addresses are allowed (the web app refuses them).
+    fetcher = Fetcher(limits=FetchLimits(timeout_s=fetch_timeout, max_bytes=int(max_fetch_mb * 1e6)),
+                      cache=SourceCache(), refresh=refresh)
     try:
-        article_text = read_text(article, max_bytes=max_bytes)
-        source_texts = [read_text(path, max_bytes=max_bytes) for path in sources]
-
-        def format_of(path: str, text: str) -> str:
-            return detect_format(None if path == STDIN else path, text) if input_format == "auto" else input_format
-
+        inputs = read_inputs(article, sources, input_format=input_format, max_bytes=int(max_input_mb * 1e6),
+                             sources_from_links=sources_from_links, fetcher=fetcher,
+                             max_pdf_bytes=int(max_fetch_mb * 1e6))
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
                           settings=Settings().with_overrides(top_k=top_k, explain=not no_explain))
-        report = checker.check(article_text, source_texts, article_format=format_of(article, article_text),
-                               source_formats=[format_of(p, t) for p, t in zip(sources, source_texts)],
-                               source_names=[Path(p).name if p != STDIN else "<stdin>" for p in sources],
-                               article_name=Path(article).name if article != STDIN else "<stdin>")
-        colour = output is None and fmt == "text" and sys.stdout.isatty()
+        report = check_inputs(checker, inputs)
+        article_document = inputs.article
         if fmt == "html":  # the article text restores its paragraphs in the page
             from nli_check.render.html import render_html
 
-            name = Path(article).name if article != STDIN else "<stdin>"
-            rendered = render_html(report, article=article_text, title=f"nli-check: {name}")
+            rendered = render_html(report, article=article_document.text, title=f"nli-check: {article_document.name}")
         else:
-            rendered = render(report, fmt, colour=colour)
+            rendered = render(report, fmt, colour=output is None and fmt == "text" and sys.stdout.isatty())
         if output is not None:
             write_atomically(output, rendered)
         else:
@@ -222,9 +221,9 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
                  device, precision, no_plots, progress) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
-    from nli_check.pipeline.checker import Checker
-    from nli_check.evaluation.evaluate import evaluate, headline, write_results
+    from nli_check.evaluation.evaluate import decision_thresholds, evaluate, headline, write_results
     from nli_check.evaluation.leaderboard import record as write_record
+    from nli_check.pipeline.checker import Checker
 
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
@@ -235,7 +234,8 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
             folder = write_results(output, evalset, checker, results, plots=not no_plots)
             if record is not None:
                 write_record(record, evalset, checker.model_name, results,
-                             command="nli-check eval " + " ".join(sys.argv[2:]), precision=checker.nli.precision)
+                             command="nli-check eval " + " ".join(sys.argv[2:]), precision=checker.nli.precision,
+                             thresholds=decision_thresholds(checker))
             for result in results:
                 row = headline(result)
                 shown = ", ".join(f"{k} {v}" for k, v in row.items() if not k.endswith("_95"))
@@ -262,9 +262,9 @@ def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry
     """Fit the decision thresholds and the similarity floor on dev DATASETS, and store them
     with the model. The models run in float32 here on every machine, so that the stored
     thresholds do not depend on the CPU."""
+    from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
     from nli_check.evaluation import calibrate as calibration
     from nli_check.pipeline.checker import Checker
-    from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
 
     model_path = model or default_nli_model_path()
     try:
@@ -292,7 +292,7 @@ def calibrate(datasets, model, embedding_model, data_root, label_map, limit, dry
             click.echo("dry run: model settings left unchanged")
         else:
             path = calibration.store(model_path, fitted, evalsets=evalsets, objective=objective,
-                                     before=before, after=after, precision=checker.nli.precision)
+                                     before=before, after=after, precision=checker.nli.precision, previous=current)
             click.echo(f"written to {path}")
     except InputError as error:
         _fail(str(error))
@@ -316,6 +316,28 @@ def leaderboard(results_dir, output) -> None:
     except InputError as error:
         _fail(str(error))
 
+
+@main.command()
+@click.argument("model", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("eval/results"), show_default=True, help="The records of nli-check eval --record.")
+@click.option("--before", "before_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Records made with the thresholds the last calibrate replaced: the card shows each number "
+                   "before and after the fit.")
+@click.option("--proposed", "proposed_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Records made with thresholds a fit proposed and that were not adopted (fitted_on.proposal): "
+                   "the card shows each number as shipped and as proposed.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the card goes (default: MODEL/README.md).")
+def card(model, results_dir, before_dir, proposed_dir, output) -> None:
+    """Render MODEL's card from its recorded eval results and its nli_check.json."""
+    from nli_check.evaluation.card import write_card
+
+    try:
+        written = write_card(model=model, results=results_dir, before=before_dir, proposed=proposed_dir, output=output)
+        click.echo(f"written to {written}")
+    except InputError as error:
+        _fail(str(error))
 
 
 # ---- batch (issue 5) ----
@@ -353,9 +375,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
     from nli_check.batch.chunks import CheckerSpec
     from nli_check.batch.runner import run_batch
     from nli_check.config import BATCH_CHUNK_SIZE
-    from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
     spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision, top_k=top_k,
                        explain=not no_explain, threads=threads)
     try:
@@ -390,16 +410,20 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
               show_default=True, help="Seconds a request may take, queueing included (then 504).")
 @click.option("--queue", type=click.IntRange(0, 10_000), default=ServeSettings.queue, show_default=True,
               help="Requests that may wait while one check runs (beyond that 503).")
-def serve(host, port, model, embedding_model, device, precision, feedback_db, max_body_mb, timeout_s, queue) -> None:
+@click.option("--allow-private-urls", is_flag=True,
+              help="Let URL sources reach loopback, private and link-local addresses (refused by default: "
+                   "the server fetches them for remote users).")
+def serve(host, port, model, embedding_model, device, precision, feedback_db, max_body_mb, timeout_s, queue,
+          allow_private_urls) -> None:
     """Start the web app: paste an article and its sources, see the report, give feedback."""
     import uvicorn
 
     from nli_check.pipeline.checker import Checker
-    from nli_check.serve.feedback import FeedbackStore
     from nli_check.serve.app import create_app
+    from nli_check.serve.feedback import FeedbackStore
 
     settings = ServeSettings(host=host, port=port, max_body_bytes=int(max_body_mb * 1e6), timeout_s=timeout_s,
-                             queue=queue, feedback_db=str(feedback_db))
+                             queue=queue, feedback_db=str(feedback_db), allow_private_urls=allow_private_urls)
     try:
         FeedbackStore(feedback_db)  # a bad path fails here, in one line, before the models load
         # Load once, here, so a missing model is one line and exit 2, not a traceback.
@@ -423,8 +447,8 @@ def feedback() -> None:
 @click.option("--output", default="-", show_default=True, help="JSON Lines file; - is standard output.")
 def feedback_export(db, output) -> None:
     """Write the feedback as labelled pairs (claim, source, label) for the eval harness."""
-    from nli_check.serve.feedback import export_jsonl
     from nli_check.inputs import write_atomically
+    from nli_check.serve.feedback import export_jsonl
 
     try:
         text = export_jsonl(db)

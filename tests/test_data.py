@@ -1,19 +1,18 @@
-"""Dataset readers, label mapping, embellishment generation and threshold fitting."""
+"""Dataset readers, label mapping and embellishment generation."""
 
 import random
 
-import numpy as np
 import pytest
 
-from nli_check.training import augment
-from nli_check.datasets import nli_pairs as data
-from nli_check.evaluation.devmetrics import fit_thresholds
+from nli_check.datasets import nli_pairs
 from nli_check.errors import InputError
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, NLI_LABELS
+from nli_check.training import augment
 
 
 def test_missing_data_file_names_the_file(tmp_path):
     with pytest.raises(InputError, match=r"snli/train_100k.jsonl: data file not found"):
-        data.snli(tmp_path, "train")
+        nli_pairs.snli(tmp_path, "train")
 
 
 def test_unreadable_row_names_file_and_line(tmp_path):
@@ -21,49 +20,38 @@ def test_unreadable_row_names_file_and_line(tmp_path):
     good = '{"premise": "A dog runs.", "hypothesis": "An animal moves.", "label": "entailment"}\n'
     (tmp_path / "snli" / "test.jsonl").write_text(good + "{not json\n")
     with pytest.raises(InputError, match=r"test.jsonl:2: not valid JSON"):
-        data.snli(tmp_path, "test")
+        nli_pairs.snli(tmp_path, "test")
 
 
 def test_unknown_label_names_the_accepted_ones(tmp_path):
     (tmp_path / "snli").mkdir()
     (tmp_path / "snli" / "test.jsonl").write_text('{"premise": "a b", "hypothesis": "c d", "label": "maybe"}\n')
     with pytest.raises(InputError, match=r"test.jsonl:1: unknown label 'maybe'.*contradiction"):
-        data.snli(tmp_path, "test")
+        nli_pairs.snli(tmp_path, "test")
 
 
 def test_tsv_row_with_missing_column(tmp_path):
     (tmp_path / "glue_rte").mkdir()
     (tmp_path / "glue_rte" / "train.tsv").write_text("sentence1\tsentence2\tlabel\tidx\nA\tB\t0\t0\nonly one\n")
     with pytest.raises(InputError, match=r"train.tsv:3: row has the wrong number of columns"):
-        data.glue_rte(tmp_path, "train")
+        nli_pairs.glue_rte(tmp_path, "train")
 
 
 def test_every_label_map_targets_the_three_nli_labels():
-    for name, mapping in data.LABEL_MAPS.items():
-        assert set(mapping.values()) <= set(data.NLI_LABELS), name
+    for name, mapping in nli_pairs.LABEL_MAPS.items():
+        assert set(mapping.values()) <= set(NLI_LABELS), name
 
 
 def test_embellishment_adds_words_absent_from_the_premise():
-    pair = data.Pair("The ministry said Russia is deploying 300 new weapons.",
-                     "Russia is deploying 300 new weapons.", data.ENTAILMENT, "test")
+    pair = nli_pairs.Pair("The ministry said Russia is deploying 300 new weapons.",
+                     "Russia is deploying 300 new weapons.", ENTAILMENT, "test")
     rng = random.Random(0)
     made = [augment.add_unsupported(pair, rng) for _ in range(40)]
     made = [m for m in made if m]
-    assert made and all(m.label == data.NEUTRAL and m.hypothesis != pair.hypothesis for m in made)
+    assert made and all(m.label == NEUTRAL and m.hypothesis != pair.hypothesis for m in made)
     flipped = [augment.flip(pair, random.Random(i)) for i in range(20)]
     flipped = [f for f in flipped if f]
-    assert flipped and all(f.label == data.CONTRADICTION and f.hypothesis != pair.hypothesis for f in flipped)
-
-
-def test_fit_thresholds_finds_the_separating_value():
-    # WiCE-like: supported claims score 0.8, others 0.3; Check-COVID-like likewise.
-    wice = {"gold": [True] * 5 + [False] * 5, "entail": [0.8] * 5 + [0.3] * 5, "contra": [0.0] * 10}
-    covid = np.array([[0.8, 0.1, 0.1]] * 3 + [[0.2, 0.7, 0.1]] * 3 + [[0.1, 0.2, 0.7]] * 3)
-    gold = ["entailment"] * 3 + ["neutral"] * 3 + ["contradiction"] * 3
-    fitted = fit_thresholds(wice, covid, gold)
-    assert 0.3 < fitted["entailment_threshold"] <= 0.8
-    assert 0.1 < fitted["contradiction_threshold"] <= 0.7
-    assert fitted["objective"]["entailment"] == 1.0 and fitted["objective"]["contradiction"] == 1.0
+    assert flipped and all(f.label == CONTRADICTION and f.hypothesis != pair.hypothesis for f in flipped)
 
 
 def test_training_mixes_name_their_caps_and_refuse_unknown_ones():

@@ -9,9 +9,11 @@ import sys
 
 import pytest
 
+from nli_check.datasets.eval_sets import EvalSet, Example, load, load_generic, parse_label_map
 from nli_check.errors import InputError
-from nli_check.datasets.eval_sets import EvalSet, Example, load_generic, parse_label_map
-from nli_check.evaluation.evaluate import Prediction, aggregate, span_metrics
+from nli_check.evaluation.calibrate import Thresholds, fit
+from nli_check.evaluation.evaluate import Prediction, SentenceScore, aggregate, span_metrics
+from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS
 
 ROWS = [
     {"id": "a", "claim": "The ministry said Russia is deploying new weapons.",
@@ -123,6 +125,28 @@ def test_span_metrics_by_hand():
         (pytest.approx(0.6667), 1.0, 2, 3)
 
 
+def test_calibration_fit_finds_the_separating_thresholds():
+    # One sentence per claim, one candidate (similarity 0.6): supported claims have
+    # p(entailment) 0.8, the others 0.3; contradicted ones p(contradiction) 0.7, the rest 0.1.
+    def prediction(gold, entail, contradict):
+        return Prediction("x", gold, gold, entail, None,
+                          sentences=[SentenceScore(gold, 0.6, [(0.6, entail, contradict)])])
+
+    collected = {"dev": [prediction(SUPPORTED, 0.8, 0.1)] * 3 + [prediction(UNSUPPORTED, 0.3, 0.1)] * 3
+                 + [prediction(CONTRADICTED, 0.3, 0.7)] * 3}
+    fitted, objective = fit(collected, {"dev"}, Thresholds(0.25, 0.34, 0.61))
+    assert 0.3 < fitted.entailment_threshold <= 0.8 and 0.1 < fitted.contradiction_threshold <= 0.7
+    assert fitted.similarity_floor <= 0.6
+    assert objective == {"mean_balanced_accuracy_supported_vs_not": 1.0, "mean_three_way_macro_f1": 1.0}
+
+
+def test_seed_sets_are_the_acceptance_example_and_never_fitted():
+    article, contradicted = (load(name, data_root=None) for name in ("seeds-article", "seeds-contradicted"))
+    assert len(article.examples) == 14 and article.examples[4].label == UNSUPPORTED
+    assert [e.label for e in contradicted.examples] == [CONTRADICTED, CONTRADICTED, SUPPORTED]
+    assert article.split == contradicted.split == "test" and article.labels == VERDICTS
+
+
 # --- the commands -----------------------------------------------------------------------
 
 def test_eval_writes_everything_and_is_deterministic(tmp_path, models):
@@ -143,6 +167,10 @@ def test_eval_writes_everything_and_is_deterministic(tmp_path, models):
     for system in ("checker", "whole-source", "lexical-overlap"):
         assert (tmp_path / "one" / "pairs" / system / "metrics.json").read_bytes() == \
                (tmp_path / "two" / "pairs" / system / "metrics.json").read_bytes()
+    [record_file] = (tmp_path / "results").glob("*/pairs.json")
+    record = json.loads(record_file.read_text())
+    assert set(record["thresholds"]) == {"entailment", "contradiction", "similarity_floor"}
+    assert record["precision"] in ("float32", "bfloat16")
     board = run("leaderboard", "--results", tmp_path / "results", "--output", tmp_path / "RESULTS.md")
     assert board.returncode == 0, board.stderr.decode()
     table = (tmp_path / "RESULTS.md").read_text()
@@ -173,6 +201,9 @@ def test_calibrate_writes_fitted_settings_and_refuses_test_splits(tmp_path, tiny
     assert set(stored["settings"]) == {"similarity_floor", "entailment_threshold", "contradiction_threshold"}
     assert stored["fitted_on"]["data"][0]["origin"] == str(data)
     assert stored["fitted_on"]["precision"] == "float32"  # not the CPU's "auto" choice
+    assert set(stored["fitted_on"]["previous"]) == {"similarity_floor", "entailment_threshold",
+                                                    "contradiction_threshold"}
+    assert "floor and entailment threshold" in stored["fitted_on"]["rule"]  # the whole rule, not its first line
     test_split = write_jsonl(tmp_path / "test_pairs.jsonl", ROWS)
     refused = run("calibrate", test_split, "--model", model, "--embedding-model", tiny_embedding_model)
     assert refused.returncode == 2 and b"calibration fits on dev data only" in refused.stderr

@@ -46,6 +46,10 @@ def test_binary_and_auc_by_hand():
     result = metrics.binary(gold, [s >= 0.5 for s in score], score)
     assert result["accuracy"] == 0.5 and result["positives"] == 2
     assert result["precision_supported"] == 0.5 and result["recall_supported"] == 0.5
+    # flagged (not supported): predicted for 0.4 and 0.1; only 0.1 is a gold negative
+    assert result["precision_not_supported"] == 0.5 and result["recall_not_supported"] == 0.5
+    flag_all = metrics.binary(gold, [False] * 4, score)
+    assert flag_all["precision_not_supported"] == 0.5 and flag_all["recall_not_supported"] == 1.0
 
 
 def test_expected_calibration_error_by_hand():

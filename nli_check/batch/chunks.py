@@ -106,7 +106,8 @@ class BatchChecker:
                 results[position] = ("error", row.to_dict())
                 continue
             generator = checker.check_steps(row.text, row.sources, article_format=row.article_format,
-                                            source_formats=row.source_formats, source_names=row.source_names)
+                                            source_formats=row.source_formats, source_names=row.source_names,
+                                            source_pages=row.source_pages or None)
             try:
                 requests[position] = next(generator)
             except InputError as error:

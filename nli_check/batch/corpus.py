@@ -31,6 +31,7 @@ class Article:
     source_names: list[str]
     article_format: str = "text"
     source_formats: list[str] = field(default_factory=list)
+    source_pages: list[tuple[int, ...]] = field(default_factory=list)  # per source: PDF page starts, else ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ def is_parquet(path: Path) -> bool:
 
 def parse_row(row: object, line: int) -> Article | BadRow:
     """Validate one decoded row: ``id``, ``article`` (text) and ``sources`` (texts, or
-    objects with ``text`` and optional ``id`` and ``format``); optional ``format``."""
+    objects with ``text`` or ``url`` and optional ``id`` and ``format``); optional
+    ``format``. A ``url`` is fetched through the on-disk source cache that ``check``
+    uses, so a resumed run reads the very same text."""
     if not isinstance(row, dict):
         return BadRow(line, None, f"expected a JSON object, got {type(row).__name__}")
     ident = row.get("id")
@@ -77,10 +80,17 @@ def parse_row(row: object, line: int) -> Article | BadRow:
     given = list(given)
     if not given:
         return BadRow(line, ident, "'sources' is empty: a claim can only be checked against a source")
-    texts, names, formats = [], [], []
+    texts, names, formats, pages = [], [], [], []
     for number, source in enumerate(given, start=1):
-        name, fmt = f"source {number}", "text"
-        if isinstance(source, dict):
+        name, fmt, paged = f"source {number}", "text", ()
+        if isinstance(source, dict) and source.get("text") is None and isinstance(source.get("url"), str):
+            try:
+                fetched = _fetch(source["url"])
+            except InputError as error:
+                return BadRow(line, ident, f"source {number}: {error}")
+            name = str(source["id"]) if source.get("id") is not None else fetched.name
+            fmt, paged, source = fetched.format, fetched.pages, fetched.text
+        elif isinstance(source, dict):
             name = str(source["id"]) if source.get("id") is not None else name
             fmt = source.get("format") or "text"
             source = source.get("text")
@@ -93,7 +103,16 @@ def parse_row(row: object, line: int) -> Article | BadRow:
         texts.append(source)
         names.append(name)
         formats.append(fmt)
-    return Article(line, ident, text, texts, names, article_format, formats)
+        pages.append(paged)
+    return Article(line, ident, text, texts, names, article_format, formats, pages)
+
+
+def _fetch(url: str):
+    """A row's source named by URL, through the source cache (``$NLI_CHECK_CACHE``)."""
+    from nli_check.pipeline.documents import fetch_document
+    from nli_check.sources.cache import Fetcher, SourceCache
+
+    return fetch_document(url, fetcher=Fetcher(cache=SourceCache()))
 
 
 def _decode_line(raw: bytes, line: int) -> Article | BadRow | None:

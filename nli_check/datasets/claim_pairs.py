@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nli_check.datasets.nli_pairs import Pair, _field, map_label, read_jsonl, read_tsv
+from nli_check.datasets.nli_pairs import Pair, _field, map_label, read_jsonl, read_tsv, token_spans
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.labels import CONTRADICTED, ENTAILMENT, NLI_TO_VERDICT, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
@@ -346,20 +346,6 @@ def _covidfact(root: Path) -> list[_Record]:
             if _norm(claim) in train and _norm(claim) not in held and source not in held_sources]
 
 
-def _token_spans(claim: str, tokens: list, flags: list, where: str) -> tuple[Span, ...]:
-    if len(tokens) != len(flags) or not all(isinstance(t, str) for t in tokens):
-        raise InputError(f"{where}: claim_tokens and non_supported_spans differ in length or type")
-    spans, cursor = [], 0
-    for token, flag in zip(tokens, flags):
-        found = claim.find(token, cursor)
-        if found == -1:
-            continue
-        cursor = found + len(token)
-        if flag:
-            spans.append((found, cursor))
-    return tuple(spans)
-
-
 def _wice_page(page: Sequence[object]) -> str:
     """A page's key: its first lines (title, date, site heading), since a title alone can be empty."""
     return "wice:" + "\n".join(str(line).strip() for line in page[:3])
@@ -379,7 +365,7 @@ def _wice(root: Path) -> list[_Record]:
         if not isinstance(groups, list) or not all(isinstance(group, list) for group in groups):
             raise InputError(f"{where}: 'supporting_sentences' is not a list of index lists")
         evidence = _indices([i for group in groups for i in group], len(page), where, "supporting_sentences")
-        spans = _token_spans(claim, row.get("claim_tokens") or [], row.get("non_supported_spans") or [], where)
+        spans = token_spans(claim, row.get("claim_tokens") or [], row.get("non_supported_spans") or [], where)
         records.append(_Record(claim, _verdict("wice", row.get("label"), where), page, evidence,
                                _wice_page(page) if page else f"wice:{where}", where, spans=spans, partial=True))
     return records

@@ -19,12 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nli_check.datasets import nli_pairs as data
-from nli_check.config import LABELS
+from nli_check.datasets import nli_pairs
 from nli_check.errors import InputError
+from nli_check.labels import CONTRADICTED, NLI_TO_VERDICT, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
 
-SUPPORTED, CONTRADICTED, UNSUPPORTED = LABELS
-NLI_TO_VERDICT = {data.ENTAILMENT: SUPPORTED, data.NEUTRAL: UNSUPPORTED, data.CONTRADICTION: CONTRADICTED}
 GENERIC_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
@@ -36,7 +34,7 @@ class Example:
     id: str
     claim: str
     sources: tuple[str, ...]
-    label: str  # one of LABELS
+    label: Verdict
     gold_spans: tuple[tuple[int, int], ...] | None = None
 
 
@@ -44,7 +42,7 @@ class Example:
 class EvalSet:
     name: str
     examples: list[Example]
-    labels: tuple[str, ...]  # the gold labels this set distinguishes: 2 -> binary view only
+    labels: tuple[Verdict, ...]  # the gold labels this set distinguishes: 2 -> binary view only
     origin: str  # file(s) it was read from
     split: str = "dev"  # "dev" sets may be used for calibration; "test" sets never
     seen_in_training: bool = False  # the shipped model was trained on (part of) it
@@ -58,13 +56,13 @@ class EvalSet:
 
 # --- named adapters ---------------------------------------------------------------
 
-def _from_pairs(name: str, pairs: list[data.Pair], origin: str, labels: tuple[str, ...], **kw) -> EvalSet:
+def _from_pairs(name: str, pairs: list[nli_pairs.Pair], origin: str, labels: tuple[Verdict, ...], **kw) -> EvalSet:
     examples = [Example(f"{name}-{i}", p.hypothesis, (p.premise,), NLI_TO_VERDICT[p.label])
                 for i, p in enumerate(pairs)]
     return EvalSet(name, examples, labels, origin, **kw)
 
 
-THREE = (SUPPORTED, CONTRADICTED, UNSUPPORTED)
+THREE = VERDICTS
 SUPPORTED_OR_NOT = (SUPPORTED, UNSUPPORTED)
 SUPPORTED_OR_REFUTED = (SUPPORTED, CONTRADICTED)
 
@@ -73,11 +71,11 @@ def _wice(root: Path, file: str, name: str) -> EvalSet:
     """WiCE: a Wikipedia sentence against the whole cited page (the checker pairs it
     itself); supported vs partially/not supported."""
     examples = []
-    for where, row in data.read_jsonl(root / "wice" / file):
+    for where, row in nli_pairs.read_jsonl(root / "wice" / file):
         evidence = _list_field(row, "evidence", where)
-        label = data.map_label("wice", row.get("label"), where)
-        examples.append(Example(str(_meta_id(row) or where), data._field(row, "claim", where), ("\n".join(evidence),),
-                                NLI_TO_VERDICT[label]))
+        label = nli_pairs.map_label("wice", row.get("label"), where)
+        examples.append(Example(str(_meta_id(row) or where), nli_pairs._field(row, "claim", where),
+                                ("\n".join(evidence),), NLI_TO_VERDICT[label]))
     return EvalSet(name, examples, SUPPORTED_OR_NOT, f"wice/{file}")
 
 
@@ -85,21 +83,12 @@ def _wice_tokens(root: Path) -> EvalSet:
     """WiCE partially supported claims with per-token 'not supported' flags, against the
     whole cited page."""
     examples = []
-    for where, row in data.read_jsonl(root / "wice" / "non_supported_tokens_dev.jsonl"):
-        claim = data._field(row, "claim", where)
+    for where, row in nli_pairs.read_jsonl(root / "wice" / "non_supported_tokens_dev.jsonl"):
+        claim = nli_pairs._field(row, "claim", where)
         tokens = _list_field(row, "claim_tokens", where)
         flags = _list_field(row, "non_supported_spans", where)
-        if len(tokens) != len(flags):
-            raise InputError(f"{where}: claim_tokens and non_supported_spans differ in length")
-        spans, cursor = [], 0
-        for token, flag in zip(tokens, flags):
-            found = claim.find(token, cursor)
-            if found == -1:
-                continue
-            cursor = found + len(token)
-            if flag:
-                spans.append((found, cursor))
-        label = NLI_TO_VERDICT[data.map_label("wice", row.get("label"), where)]
+        spans = nli_pairs.token_spans(claim, tokens, flags, where)
+        label = NLI_TO_VERDICT[nli_pairs.map_label("wice", row.get("label"), where)]
         examples.append(Example(str(_meta_id(row) or where), claim,
                                 ("\n".join(_list_field(row, "evidence", where)),), label, tuple(spans)))
     return EvalSet("wice-tokens-dev", examples, SUPPORTED_OR_NOT, "wice/non_supported_tokens_dev.jsonl", spans=True)
@@ -108,14 +97,15 @@ def _wice_tokens(root: Path) -> EvalSet:
 def _check_covid(root: Path) -> EvalSet:
     """Check-COVID: a news claim against the whole abstract of the paper it cites."""
     folder = root / "check_covid"
-    abstracts = {row["cord_id"]: row["abstract"] for _, row in data.read_jsonl(folder / "corpus.jsonl")}
+    abstracts = {row["cord_id"]: row["abstract"] for _, row in nli_pairs.read_jsonl(folder / "corpus.jsonl")}
     examples = []
-    for where, row in data.read_jsonl(folder / "dev.jsonl"):
+    for where, row in nli_pairs.read_jsonl(folder / "dev.jsonl"):
         abstract = abstracts.get(row.get("cord_id"))
         if abstract is None:
             raise InputError(f"{where}: cord_id {row.get('cord_id')!r} is not in corpus.jsonl")
-        label = NLI_TO_VERDICT[data.map_label("check_covid", row.get("label"), where)]
-        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), (" ".join(abstract),), label))
+        label = NLI_TO_VERDICT[nli_pairs.map_label("check_covid", row.get("label"), where)]
+        examples.append(Example(str(row.get("id", where)), nli_pairs._field(row, "claim", where),
+                                (" ".join(abstract),), label))
     return EvalSet("check-covid-dev", examples, THREE, "check_covid/dev.jsonl + corpus.jsonl")
 
 
@@ -123,22 +113,22 @@ def _citation_integrity(root: Path) -> EvalSet:
     """Citation-Integrity: a citing sentence against the abstracts of the papers it cites.
     Any SUPPORT annotation: supported; else any REFUTE: contradicted; none: unsupported."""
     folder = root / "citation_integrity"
-    abstracts = {str(row["doc_id"]): row["abstract"] for _, row in data.read_jsonl(folder / "corpus.jsonl")}
+    abstracts = {str(row["doc_id"]): row["abstract"] for _, row in nli_pairs.read_jsonl(folder / "corpus.jsonl")}
     examples = []
-    for where, row in data.read_jsonl(folder / "claims_dev.jsonl"):
+    for where, row in nli_pairs.read_jsonl(folder / "claims_dev.jsonl"):
         cited = [str(d) for d in row.get("cited_doc_ids") or []] or list(row.get("evidence") or {})
         sources = tuple(" ".join(abstracts[d]) for d in cited if abstracts.get(d))
         if not sources:
             raise InputError(f"{where}: none of the cited documents {cited} is in corpus.jsonl")
         raw = {annotation["label"] for labelled in (row.get("evidence") or {}).values() for annotation in labelled}
         label = SUPPORTED if "SUPPORT" in raw else CONTRADICTED if "REFUTE" in raw else UNSUPPORTED
-        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), sources, label))
+        examples.append(Example(str(row.get("id", where)), nli_pairs._field(row, "claim", where), sources, label))
     return EvalSet("citation-integrity-dev", examples, THREE, "citation_integrity/claims_dev.jsonl + corpus.jsonl")
 
 
 def _attributionbench(root: Path) -> EvalSet:
     examples = []
-    for where, row in data.read_jsonl(root / "attributionbench" / "dev.jsonl"):
+    for where, row in nli_pairs.read_jsonl(root / "attributionbench" / "dev.jsonl"):
         references = row.get("references")
         if isinstance(references, str):  # stored as the text of a Python list
             try:
@@ -151,7 +141,7 @@ def _attributionbench(root: Path) -> EvalSet:
         raw = row.get("attribution_label")
         if raw not in ("attributable", "not attributable"):
             raise InputError(f"{where}: unknown attribution_label {raw!r}; expected attributable or not attributable")
-        examples.append(Example(str(row.get("id", where)), data._field(row, "claim", where), sources,
+        examples.append(Example(str(row.get("id", where)), nli_pairs._field(row, "claim", where), sources,
                                 SUPPORTED if raw == "attributable" else UNSUPPORTED))
     return EvalSet("attributionbench-dev", examples, SUPPORTED_OR_NOT, "attributionbench/dev.jsonl")
 
@@ -161,8 +151,8 @@ def _xsumfaith(root: Path) -> EvalSet:
     saw an intrinsic hallucination (distorts the article): contradicted; only extrinsic
     (adds what the article does not say): unsupported. Gold spans: annotated hallucinations."""
     examples = []
-    for where, row in data.read_jsonl(root / "xsumfaith" / "xsumfaith_dev.jsonl"):
-        summary = re.sub(r"\\'", "'", data._field(row, "summary", where))
+    for where, row in nli_pairs.read_jsonl(root / "xsumfaith" / "xsumfaith_dev.jsonl"):
+        summary = re.sub(r"\\'", "'", nli_pairs._field(row, "summary", where))
         label = (CONTRADICTED if row.get("majority_intrinsic") else
                  UNSUPPORTED if row.get("majority_extrinsic") else SUPPORTED)
         spans = []
@@ -172,12 +162,12 @@ def _xsumfaith(root: Path) -> EvalSet:
             if start != -1:
                 spans.append((start, start + len(needle)))
         examples.append(Example(f"{row.get('bbcid')}-{row.get('system')}", summary,
-                                (data._field(row, "document", where),), label, tuple(sorted(set(spans)))))
+                                (nli_pairs._field(row, "document", where),), label, tuple(sorted(set(spans)))))
     return EvalSet("xsumfaith-dev", examples, THREE, "xsumfaith/xsumfaith_dev.jsonl", spans=True)
 
 
 def _summedits(root: Path, domain: str) -> EvalSet:
-    path = data._require(root / "summedits" / f"summedits_{domain}.json")
+    path = nli_pairs._require(root / "summedits" / f"summedits_{domain}.json")
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -187,7 +177,8 @@ def _summedits(root: Path, domain: str) -> EvalSet:
         where = f"{path} item {index}"
         if row.get("label") not in (0, 1):
             raise InputError(f"{where}: label {row.get('label')!r}; expected 0 or 1")
-        examples.append(Example(str(row.get("id", index)), data._field(row, "summary", where), (data._field(row, "doc", where),),
+        examples.append(Example(str(row.get("id", index)), nli_pairs._field(row, "summary", where),
+                                (nli_pairs._field(row, "doc", where),),
                                 SUPPORTED if row["label"] == 1 else UNSUPPORTED))
     # The files mix SummEdits' "evaluation" and "test" rows: evaluation only, never fitting.
     return EvalSet(f"summedits-{domain}", examples, SUPPORTED_OR_NOT, f"summedits/summedits_{domain}.json",
@@ -201,6 +192,40 @@ def _taxinli_heldout(root: Path) -> EvalSet:
                        "(the quarter held out of training)", THREE)
 
 
+# The seed documents of a checkout (seeds/README.md): each line of an article is a claim
+# against source.txt. The acceptance example, never fitted on, so a "test" split.
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+# seeds/README.md: contradicted.txt's lines 1 and 2 contradict source.txt, line 3 is supported.
+CONTRADICTED_SEED_LABELS = (CONTRADICTED, CONTRADICTED, SUPPORTED)
+
+
+def _seeds(part: str) -> EvalSet:
+    """``article``: article.txt's lines with the verdicts of expected.jsonl;
+    ``contradicted``: contradicted.txt's lines."""
+    folder = SEEDS
+    if not (folder / "source.txt").is_file():
+        raise InputError(f"{folder}: no seed documents here; seeds-{part} is read from a checkout of nli-check")
+    source = (folder / "source.txt").read_text(encoding="utf-8")
+    if part == "article":
+        lines = (folder / "article.txt").read_text(encoding="utf-8").splitlines()
+        labels = []
+        for where, row in nli_pairs.read_jsonl(folder / "expected.jsonl"):
+            if row.get("label") not in VERDICTS:
+                raise InputError(f"{where}: label {row.get('label')!r}; expected one of {', '.join(VERDICTS)}")
+            labels.append(Verdict(row["label"]))
+        origin = "seeds/article.txt + expected.jsonl"
+    else:
+        lines = (folder / "contradicted.txt").read_text(encoding="utf-8").splitlines()
+        labels = list(CONTRADICTED_SEED_LABELS)
+        origin = "seeds/contradicted.txt"
+    lines = [line for line in lines if line.strip()]
+    if len(lines) != len(labels):
+        raise InputError(f"{origin}: {len(lines)} lines but {len(labels)} expected verdicts")
+    examples = [Example(f"seeds-{part}-{number}", line, (source,), label)
+                for number, (line, label) in enumerate(zip(lines, labels), start=1)]
+    return EvalSet(f"seeds-{part}", examples, THREE, origin, split="test")
+
+
 SUMMEDITS_DOMAINS = ("ectsum", "podcast", "qmsumm", "sales_call", "sales_email", "samsum", "scitldr")
 
 # name -> loader(root). Sets the shipped model saw in training say so (seen_in_training).
@@ -211,37 +236,40 @@ NAMED: dict[str, Callable[[Path], EvalSet]] = {
     "check-covid-dev": _check_covid,
     "citation-integrity-dev": _citation_integrity,
     "attributionbench-dev": _attributionbench,
-    "healthver-dev": lambda root: _from_pairs("healthver-dev", data.healthver(root), "healthver/dev.csv", THREE),
+    "healthver-dev": lambda root: _from_pairs("healthver-dev", nli_pairs.healthver(root), "healthver/dev.csv", THREE),
     "xsumfaith-dev": _xsumfaith,
     **{f"summedits-{d}": (lambda root, d=d: _summedits(root, d)) for d in SUMMEDITS_DOMAINS},
-    "snli-test": lambda root: _from_pairs("snli-test", data.snli(root, "test"), "snli/test.jsonl", THREE,
+    "snli-test": lambda root: _from_pairs("snli-test", nli_pairs.snli(root, "test"), "snli/test.jsonl", THREE,
                                           split="test"),
-    "snli-dev": lambda root: _from_pairs("snli-dev", data.snli(root, "dev"), "snli/dev.jsonl", THREE),
+    "snli-dev": lambda root: _from_pairs("snli-dev", nli_pairs.snli(root, "dev"), "snli/dev.jsonl", THREE),
     "taxinli-heldout": _taxinli_heldout,
-    "anli-r1-dev": lambda root: _from_pairs("anli-r1-dev", data.anli(root, "R1"), "anli/R1/dev.jsonl", THREE,
+    "seeds-article": lambda root: _seeds("article"),
+    "seeds-contradicted": lambda root: _seeds("contradicted"),
+    "anli-r1-dev": lambda root: _from_pairs("anli-r1-dev", nli_pairs.anli(root, "R1"), "anli/R1/dev.jsonl", THREE,
                                             seen_in_training=True),
-    "anli-r2-dev": lambda root: _from_pairs("anli-r2-dev", data.anli(root, "R2"), "anli/R2/dev.jsonl", THREE,
+    "anli-r2-dev": lambda root: _from_pairs("anli-r2-dev", nli_pairs.anli(root, "R2"), "anli/R2/dev.jsonl", THREE,
                                             seen_in_training=True),
-    "anli-r3-dev": lambda root: _from_pairs("anli-r3-dev", data.anli(root, "R3"), "anli/R3/dev.jsonl", THREE),
-    "cad-snli-dev": lambda root: _from_pairs("cad-snli-dev", data.cad_snli(root, "dev"),
+    "anli-r3-dev": lambda root: _from_pairs("anli-r3-dev", nli_pairs.anli(root, "R3"), "anli/R3/dev.jsonl", THREE),
+    "cad-snli-dev": lambda root: _from_pairs("cad-snli-dev", nli_pairs.cad_snli(root, "dev"),
                                              "cad_snli/all_combined/dev.tsv", THREE),
-    "cad-snli-test": lambda root: _from_pairs("cad-snli-test", data.cad_snli(root, "test"),
+    "cad-snli-test": lambda root: _from_pairs("cad-snli-test", nli_pairs.cad_snli(root, "test"),
                                               "cad_snli/all_combined/test.tsv", THREE, split="test"),
-    "conjnli-dev": lambda root: _from_pairs("conjnli-dev", data.conjnli(root, "dev"), "conjnli/conj_dev.tsv", THREE),
-    "sick-test": lambda root: _from_pairs("sick-test", data.sick(root, "test"), "sick/SICK.txt (TEST)", THREE,
+    "conjnli-dev": lambda root: _from_pairs("conjnli-dev", nli_pairs.conjnli(root, "dev"), "conjnli/conj_dev.tsv",
+                                            THREE),
+    "sick-test": lambda root: _from_pairs("sick-test", nli_pairs.sick(root, "test"), "sick/SICK.txt (TEST)", THREE,
                                           split="test"),
-    "sick-trial": lambda root: _from_pairs("sick-trial", data.sick(root, "trial"), "sick/SICK.txt (TRIAL)", THREE),
-    "glue-rte-dev": lambda root: _from_pairs("glue-rte-dev", data.glue_rte(root, "dev"), "glue_rte/dev.tsv",
+    "sick-trial": lambda root: _from_pairs("sick-trial", nli_pairs.sick(root, "trial"), "sick/SICK.txt (TRIAL)", THREE),
+    "glue-rte-dev": lambda root: _from_pairs("glue-rte-dev", nli_pairs.glue_rte(root, "dev"), "glue_rte/dev.tsv",
                                              SUPPORTED_OR_NOT),
-    "scifact-dev": lambda root: _from_pairs("scifact-dev", data.scifact(root, "dev"), "scifact/dev.tsv",
+    "scifact-dev": lambda root: _from_pairs("scifact-dev", nli_pairs.scifact(root, "dev"), "scifact/dev.tsv",
                                             SUPPORTED_OR_NOT),
-    "covidfact-dev": lambda root: _from_pairs("covidfact-dev", data.covidfact(root, "dev"),
+    "covidfact-dev": lambda root: _from_pairs("covidfact-dev", nli_pairs.covidfact(root, "dev"),
                                               "covidfact/RTE-covidfact/dev.tsv", SUPPORTED_OR_REFUTED),
-    "fever-dev": lambda root: _from_pairs("fever-dev", data.fever(root), "fever_rte/rte_fever_dev.jsonl",
+    "fever-dev": lambda root: _from_pairs("fever-dev", nli_pairs.fever(root), "fever_rte/rte_fever_dev.jsonl",
                                           SUPPORTED_OR_REFUTED, seen_in_training=True),
-    "climate-fever": lambda root: _from_pairs("climate-fever", data.climate_fever(root),
+    "climate-fever": lambda root: _from_pairs("climate-fever", nli_pairs.climate_fever(root),
                                               "climate_fever/climate-fever.jsonl", THREE, seen_in_training=True),
-    "factcheck-gpt": lambda root: _from_pairs("factcheck-gpt", data.factcheck_gpt(root),
+    "factcheck-gpt": lambda root: _from_pairs("factcheck-gpt", nli_pairs.factcheck_gpt(root),
                                               "factcheck_gpt/subtask3_claim_evidence_stance.jsonl", THREE,
                                               seen_in_training=True),
 }
@@ -271,9 +299,9 @@ def parse_label_map(text: str | None) -> dict[str, str]:
         if not part.strip():
             continue
         raw, sep, target = part.partition("=")
-        if not sep or not raw.strip() or target.strip() not in LABELS:
-            raise InputError(f"--label-map: {part.strip()!r} is not RAW=LABEL with LABEL one of {', '.join(LABELS)}")
-        mapping[raw.strip()] = target.strip()
+        if not sep or not raw.strip() or target.strip() not in VERDICTS:
+            raise InputError(f"--label-map: {part.strip()!r} is not RAW=LABEL with LABEL one of {', '.join(VERDICTS)}")
+        mapping[raw.strip()] = Verdict(target.strip())
     return mapping
 
 
@@ -289,7 +317,7 @@ def load_generic(path: Path, *, label_map: dict[str, str] | None = None) -> Eval
     rows = _read_rows(path, kind)
     if not rows:
         raise InputError(f"{path}: no rows; expected {_FORM}")
-    mapping = {label: label for label in LABELS} | (label_map or {})
+    mapping = {str(label): label for label in VERDICTS} | (label_map or {})
     examples, seen_ids = [], set()
     for index, row in enumerate(rows):
         where = f"{path}:{row.pop('__line__', None) or _line_of(kind, index)}"
@@ -309,13 +337,13 @@ def load_generic(path: Path, *, label_map: dict[str, str] | None = None) -> Eval
             raise InputError(f"{where}: duplicate id {example_id!r}")
         seen_ids.add(example_id)
         examples.append(Example(example_id, claim, sources, mapping[raw]))
-    present = tuple(label for label in LABELS if any(e.label == label for e in examples))
+    present = tuple(label for label in VERDICTS if any(e.label == label for e in examples))
     labels = THREE if len(present) == 3 else (SUPPORTED, UNSUPPORTED) if SUPPORTED in present else present
     return EvalSet(path.stem, examples, labels, str(path), split="test" if "test" in path.stem.lower() else "dev")
 
 
 _FORM = ("rows with 'claim' (string), 'source' (string or list of strings), 'label' "
-         "(supported, contradicted or unsupported) and optional 'id'")
+         f"({', '.join(VERDICTS[:-1])} or {VERDICTS[-1]}) and optional 'id'")
 
 
 def _read_rows(path: Path, kind: str) -> list[dict]:
@@ -338,7 +366,7 @@ def _read_rows(path: Path, kind: str) -> list[dict]:
 def _json_lines(path: Path) -> list[dict]:
     rows = []
     try:
-        for where, row in data.read_jsonl(path):
+        for where, row in nli_pairs.read_jsonl(path):
             row["__line__"] = where.rsplit(":", 1)[1]
             rows.append(row)
     except InputError as error:

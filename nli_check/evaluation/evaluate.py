@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nli_check.evaluation import metrics
-from nli_check.config import LABELS
+from nli_check.datasets.eval_sets import EvalSet, Example
 from nli_check.errors import InputError
-from nli_check.datasets.eval_sets import CONTRADICTED, SUPPORTED, UNSUPPORTED, EvalSet, Example
+from nli_check.evaluation import metrics
+from nli_check.labels import (CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, NLI_LABELS, SUPPORTED,
+                              UNSUPPORTED, VERDICTS)
 from nli_check.pipeline.explain import STOPWORDS, Explainer
 
 logger = logging.getLogger(__name__)
@@ -120,11 +121,12 @@ def run_whole_source(checker, examples: Sequence[Example]) -> list[Prediction]:
     settings = checker.settings
     predictions = []
     for example, row in zip(examples, probabilities):
-        entail, neutral, contradict = (round(float(x), 4) for x in row)
+        entail, contradict = round(float(row[ENTAILMENT_COLUMN]), 4), round(float(row[CONTRADICTION_COLUMN]), 4)
         label = (SUPPORTED if entail >= settings.entailment_threshold else
                  CONTRADICTED if contradict >= settings.contradiction_threshold else UNSUPPORTED)
         predictions.append(Prediction(example.id, example.label, label, entail,
-                                      {"entailment": entail, "neutral": neutral, "contradiction": contradict}))
+                                      {str(nli_label): round(float(row[column]), 4)
+                                       for column, nli_label in enumerate(NLI_LABELS)}))
     return predictions
 
 
@@ -164,11 +166,11 @@ def score(evalset: EvalSet, predictions: Sequence[Prediction], *, with_spans: bo
     support = [p.support_score for p in predictions]
     result = {
         "n": len(predictions),
-        "gold_counts": {label: gold.count(label) for label in LABELS},
-        "predicted_counts": {label: predicted.count(label) for label in LABELS},
+        "gold_counts": {str(label): gold.count(label) for label in VERDICTS},
+        "predicted_counts": {str(label): predicted.count(label) for label in VERDICTS},
         "errors": sum(p.error is not None for p in predictions),
         "binary": metrics.binary(gold_supported, predicted_supported, support),
-        "three_way": metrics.classification(gold, predicted, list(LABELS)) if evalset.three_way else None,
+        "three_way": metrics.classification(gold, predicted, list(VERDICTS)) if evalset.three_way else None,
     }
     intervals = {
         "binary.balanced_accuracy": metrics.bootstrap_interval(
@@ -179,7 +181,7 @@ def score(evalset: EvalSet, predictions: Sequence[Prediction], *, with_spans: bo
     }
     if evalset.three_way:
         intervals["three_way.macro_f1"] = metrics.bootstrap_interval(
-            metrics.macro_f1_of(LABELS), np.array(gold), np.array(predicted), resamples=resamples)
+            metrics.macro_f1_of(VERDICTS), np.array(gold), np.array(predicted), resamples=resamples)
     result["intervals_95"] = intervals
     if with_spans:
         result["spans"] = span_metrics(evalset, predictions)
@@ -248,18 +250,22 @@ def evaluate(evalset: EvalSet, checker, *, baselines: bool = True, spans: bool |
 
 def describe(evalset: EvalSet, checker, system: str) -> dict:
     """What produced a set of metrics (written into metrics.json; no times, so reruns match)."""
-    settings = checker.settings
     return {
         "dataset": evalset.name, "origin": evalset.origin, "split": evalset.split,
         "seen_in_training": evalset.seen_in_training, "notes": evalset.notes,
         "labels": list(evalset.labels), "views": ["binary", "three_way"] if evalset.three_way else ["binary"],
         "system": system, "model": checker.model_name,
         "precision": checker.nli.precision,  # both models share it
-        "thresholds": {"entailment": settings.entailment_threshold,
-                       "contradiction": settings.contradiction_threshold,
-                       "similarity_floor": settings.similarity_floor,
+        "thresholds": {**decision_thresholds(checker),
                        **({"lexical_support": LEXICAL_SUPPORT_THRESHOLD} if system == "lexical-overlap" else {})},
     }
+
+
+def decision_thresholds(checker) -> dict:
+    """The fitted settings a checker decides with (what ``nli-check calibrate`` writes)."""
+    settings = checker.settings
+    return {"entailment": settings.entailment_threshold, "contradiction": settings.contradiction_threshold,
+            "similarity_floor": settings.similarity_floor}
 
 
 def write_results(output: Path, evalset: EvalSet, checker, results: Sequence[SystemResult], *,
@@ -304,10 +310,13 @@ def write_results(output: Path, evalset: EvalSet, checker, results: Sequence[Sys
 def headline(result: SystemResult) -> dict:
     """The numbers a leaderboard row shows."""
     m = result.metrics
-    row = {"n": m["n"], "binary_balanced_accuracy": m["binary"]["balanced_accuracy"],
+    row = {"n": m["n"], "positives": m["binary"]["positives"],
+           "binary_balanced_accuracy": m["binary"]["balanced_accuracy"],
            "binary_balanced_accuracy_95": m["intervals_95"]["binary.balanced_accuracy"],
            "roc_auc": m["binary"]["roc_auc"], "roc_auc_95": m["intervals_95"]["binary.roc_auc"],
-           "ece": m["binary"]["ece"], "f1_supported": m["binary"]["f1_supported"]}
+           "ece": m["binary"]["ece"], "f1_supported": m["binary"]["f1_supported"],
+           "precision_not_supported": m["binary"]["precision_not_supported"],
+           "recall_not_supported": m["binary"]["recall_not_supported"]}
     if m["three_way"]:
         row |= {"three_way_accuracy": m["three_way"]["accuracy"], "three_way_macro_f1": m["three_way"]["macro_f1"],
                 "three_way_macro_f1_95": m["intervals_95"]["three_way.macro_f1"]}

@@ -23,7 +23,11 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from nli_check.labels import SUPPORTED
+
 DIGITS = 4  # rounding of every reported value, so reruns compare equal as text
+# The other class of the supported-vs-not view: contradicted and unsupported together (a flagged claim).
+NOT_SUPPORTED = "not supported"
 
 
 def _check_lengths(**arrays: Sequence) -> int:
@@ -106,21 +110,24 @@ def expected_calibration_error(positive: Sequence[bool], probability: Sequence[f
 
 
 def binary(gold_supported: Sequence[bool], predicted_supported: Sequence[bool], support_score: Sequence[float]) -> dict:
-    """Supported vs not: accuracy, balanced accuracy, F1 of "supported", ROC-AUC and ECE of
-    the support score (read as P(supported)), confusion matrix and counts."""
+    """Supported vs not: accuracy, balanced accuracy, F1 of "supported", precision and
+    recall of "supported" and of "not supported" (a flagged claim), ROC-AUC and ECE of the
+    support score (read as P(supported)), confusion matrix and counts."""
     n = _check_lengths(gold_supported=gold_supported, predicted_supported=predicted_supported,
                        support_score=support_score)
-    gold = ["supported" if g else "not supported" for g in gold_supported]
-    predicted = ["supported" if p else "not supported" for p in predicted_supported]
-    base = classification(gold, predicted, ["supported", "not supported"])
+    gold = [SUPPORTED if g else NOT_SUPPORTED for g in gold_supported]
+    predicted = [SUPPORTED if p else NOT_SUPPORTED for p in predicted_supported]
+    base = classification(gold, predicted, [SUPPORTED, NOT_SUPPORTED])
     return {
         "n": n,
         "positives": int(sum(bool(g) for g in gold_supported)),
         "accuracy": base["accuracy"],
         "balanced_accuracy": base["balanced_accuracy"],
-        "f1_supported": base["per_class"]["supported"]["f1"] if n else None,
-        "precision_supported": base["per_class"]["supported"]["precision"] if n else None,
-        "recall_supported": base["per_class"]["supported"]["recall"] if n else None,
+        "f1_supported": base["per_class"][SUPPORTED]["f1"] if n else None,
+        "precision_supported": base["per_class"][SUPPORTED]["precision"] if n else None,
+        "recall_supported": base["per_class"][SUPPORTED]["recall"] if n else None,
+        "precision_not_supported": base["per_class"][NOT_SUPPORTED]["precision"] if n else None,
+        "recall_not_supported": base["per_class"][NOT_SUPPORTED]["recall"] if n else None,
         "roc_auc": roc_auc(gold_supported, support_score),
         "ece": expected_calibration_error(gold_supported, support_score),
         "confusion_matrix": base["confusion_matrix"],

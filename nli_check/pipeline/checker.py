@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (
-    DEFAULT_EMBEDDING_MODEL,
-    DEFAULT_PRECISION,
-    Settings,
-    default_nli_model_path,
-    model_settings,
-)
+from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, default_nli_model_path, model_settings
 from nli_check.errors import InputError
 from nli_check.labels import SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.decide import Decision, decide
 from nli_check.pipeline.explain import Explainer, WordSpan
 from nli_check.pipeline.infer import NLIModel
@@ -86,7 +82,8 @@ class Checker:
 
     def check(self, article: str, sources: Sequence[str], *, article_format: str = "text",
               source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
-              article_name: str = "article") -> Report:
+              article_name: str = "article", source_pages: Sequence[Sequence[int]] | None = None,
+              citations: Citations | None = None) -> Report:
         """Check every claim of ``article`` against ``sources``.
 
         Args:
@@ -95,13 +92,20 @@ class Checker:
             article_format, source_formats: ``"text"``, ``"markdown"`` or ``"html"``.
             source_names: how the report names each source (default "source 1", ...).
             article_name: how messages name the article.
+            source_pages: per source, the start offset of each page (empty: not paged),
+                so that evidence carries its page number.
+            citations: which source each place of the article cites; a claim that cites
+                sources is checked against those only (and, when they do not support it,
+                against the others, to report a citation error). None: every claim
+                against every source.
 
         Returns:
             The :class:`Report`; unusable input raises :class:`InputError`.
         """
         scored_before = self.nli.pairs_scored
         steps = self.check_steps(article, sources, article_format=article_format, source_formats=source_formats,
-                                 source_names=source_names, article_name=article_name)
+                                 source_names=source_names, article_name=article_name, source_pages=source_pages,
+                                 citations=citations)
         report = run_steps(steps, embed=self._embed,
                            score=lambda request: [self.nli.predict(pairs, batch_size=self.settings.batch_size)
                                                   for pairs in request.pairs])
@@ -110,51 +114,67 @@ class Checker:
 
     def check_steps(self, article: str, sources: Sequence[str], *, article_format: str = "text",
                     source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
-                    article_name: str = "article") -> Generator[EmbedRequest | ScoreRequest, object, Report]:
+                    article_name: str = "article", source_pages: Sequence[Sequence[int]] | None = None,
+                    citations: Citations | None = None) -> Generator[EmbedRequest | ScoreRequest, object, Report]:
         """The work of :meth:`check` as a generator, so that a caller can do the model work
         of many articles at once (``nli_check.batch``) with the very same decisions.
 
         It yields one :class:`EmbedRequest`, to be answered (``send``) with its
-        :class:`Embeddings`, then one or two :class:`ScoreRequest`, each to be answered with
-        one probability array per list of pairs; it returns the :class:`Report`
+        :class:`Embeddings`, then one to three :class:`ScoreRequest`, each to be answered
+        with one probability array per list of pairs; it returns the :class:`Report`
         (``nli_pairs`` left at 0 for the driver to set). Unusable input raises
         :class:`InputError` at the first step."""
         document = self.segment(article, sources, article_format=article_format, source_formats=source_formats,
-                                source_names=source_names, article_name=article_name)
+                                source_names=source_names, article_name=article_name, source_pages=source_pages,
+                                citations=citations)
         embeddings = yield EmbedRequest([claim.text for claim in document.claims],
                                         [[sentence.text for sentence in found] for found in document.sources])
-        candidates = pair_claims(document.claims, document.sources, claim_vectors=embeddings.claims,
-                                 source_vectors=embeddings.sources, top_k=self.settings.top_k,
-                                 window=self.settings.window, similarity_floor=self.settings.similarity_floor)
+        candidates = self.pair(document.claims, document.sources, embeddings.claims, embeddings.sources,
+                               [cited or None for cited in document.cited])
         [probabilities] = yield ScoreRequest([[(c.text, claim.text) for claim, found in zip(document.claims, candidates)
                                                for c in found]])
         decided = self.decide(candidates, probabilities)
+        elsewhere = self.uncited_candidates(document, decided, embeddings)
+        supported_elsewhere: dict[int, str] = {}
+        if elsewhere:
+            [rows] = yield ScoreRequest([[(c.text, document.claims[index].text)
+                                          for index, found in elsewhere.items() for c in found]])
+            for index, other in zip(elsewhere, self.decide(list(elsewhere.values()), rows)):
+                if other.decision.label == SUPPORTED:
+                    supported_elsewhere[index] = document.names[other.candidates[other.decision.chosen].source]
         plan = self.plan_explanations(document.claims, decided)
         if plan.ablations:
             plan.choose((yield ScoreRequest(plan.requests())))
-        return self.report(document, decided, plan.spans)
+        return self.report(document, decided, plan.spans, supported_elsewhere)
 
     # ---- the steps, in order
 
     def segment(self, article: str, sources: Sequence[str], *, article_format: str,
                 source_formats: Sequence[str] | None, source_names: Sequence[str] | None,
-                article_name: str) -> SegmentedInput:
-        """Check the arguments and split the article into claims and each source into
-        sentences (sources through a cache: one source is often checked again)."""
+                article_name: str, source_pages: Sequence[Sequence[int]] | None = None,
+                citations: Citations | None = None) -> SegmentedInput:
+        """Check the arguments and split the article into claims (leaving out reference
+        lists when ``citations`` names them) and each source into sentences (sources
+        through a cache: one source is often checked again)."""
         if isinstance(sources, str):
             raise TypeError("sources must be a list of texts, not a single string")
         if not sources:
             raise InputError("no source given: a claim can only be checked against at least one source")
         names = list(source_names) if source_names else [f"source {i + 1}" for i in range(len(sources))]
         formats = list(source_formats) if source_formats else ["text"] * len(sources)
-        if len(names) != len(sources) or len(formats) != len(sources):
-            raise ValueError(f"got {len(sources)} sources but {len(names)} names and {len(formats)} formats")
+        pages = [tuple(p) for p in source_pages] if source_pages is not None else [()] * len(sources)
+        if len(names) != len(sources) or len(formats) != len(sources) or len(pages) != len(sources):
+            raise ValueError(f"got {len(sources)} sources but {len(names)} names, {len(formats)} formats "
+                             f"and {len(pages)} page lists")
         for fmt in [article_format, *formats]:
             if fmt not in FORMATS:
                 raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
         segmented = self.segmenter.segment(article, fmt=article_format, name=article_name)
-        if not segmented.sentences:
+        claims = [s for s in segmented.sentences if citations is None or not citations.is_reference(s)]
+        if not claims:
             raise InputError(f"{article_name}: no sentence found (empty or markup only)")
+        if citations is not None and any(not 0 <= c.source < len(sources) for c in citations.citations):
+            raise ValueError(f"a citation names a source outside the {len(sources)} given")
         source_sentences, warnings = [], list(segmented.warnings)
         for text, fmt, name in zip(sources, formats, names):
             result = self._segment_source(text, fmt, name)
@@ -162,7 +182,29 @@ class Checker:
                 raise InputError(f"{name}: no sentence found (empty or markup only)")
             source_sentences.append(result.sentences)
             warnings += result.warnings
-        return SegmentedInput(article, segmented.sentences, source_sentences, names, warnings)
+        cited = citations.per_claim(claims) if citations is not None else [()] * len(claims)
+        return SegmentedInput(article, claims, source_sentences, names, warnings, pages, cited)
+
+    def pair(self, claims: list[Sentence], sources: list[list[Sentence]], claim_vectors: np.ndarray,
+             source_vectors: np.ndarray, allowed: list[tuple[int, ...] | None]) -> list[list[Candidate]]:
+        """Each claim's candidate evidence among the sources it may be paired with."""
+        return pair_claims(claims, sources, claim_vectors=claim_vectors, source_vectors=source_vectors,
+                           top_k=self.settings.top_k, window=self.settings.window,
+                           similarity_floor=self.settings.similarity_floor,
+                           allowed=allowed if any(a is not None for a in allowed) else None)
+
+    def uncited_candidates(self, document: SegmentedInput, decided: list[Decided],
+                           embeddings: Embeddings) -> dict[int, list[Candidate]]:
+        """For each claim that cites sources which do not support it, its candidate
+        evidence in the sources it does not cite (only claims that have some)."""
+        everything = set(range(len(document.sources)))
+        indices = [i for i, cited in enumerate(document.cited)
+                   if cited and set(cited) != everything and decided[i].decision.label != SUPPORTED]
+        if not indices:
+            return {}
+        found = self.pair([document.claims[i] for i in indices], document.sources, embeddings.claims[indices],
+                          embeddings.sources, [tuple(everything - set(document.cited[i])) for i in indices])
+        return {index: candidates for index, candidates in zip(indices, found) if candidates}
 
     def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
         """One verdict per claim from the rows of ``probabilities`` (its candidates' rows, in order)."""
@@ -197,15 +239,19 @@ class Checker:
                 plan.ablations[index] = Ablation(spans, premise, hypotheses, decision.label)
         return plan
 
-    def report(self, document: SegmentedInput, decided: list[Decided],
-               spans: dict[int, list[WordSpan]]) -> Report:
+    def report(self, document: SegmentedInput, decided: list[Decided], spans: dict[int, list[WordSpan]],
+               supported_elsewhere: dict[int, str] | None = None) -> Report:
         """The report: per claim its verdict, the evidence shown (with the words it shares
-        with the claim) and its unsupported words as offsets into the article."""
+        with the claim and its page) and its unsupported words as offsets into the
+        article; for a claim that cites sources, those, and the uncited source that
+        supports it when the cited ones do not."""
         names, results = document.names, []
+        supported_elsewhere = supported_elsewhere or {}
         for index, (claim, claim_decided) in enumerate(zip(document.claims, decided)):
             found, rows, decision = claim_decided.candidates, claim_decided.probabilities, claim_decided.decision
             evidence = [Evidence(names[found[i].source], found[i].text, found[i].start, found[i].end,
                                  round(found[i].similarity, 4), _probabilities(rows[i]),
+                                 page=_page(document.pages[found[i].source], found[i].start),
                                  matched=tuple(self.explainer.shared_spans(found[i].text, claim.text)))
                         for i in decision.order[:self.settings.evidence_shown]]
             chosen = rows[decision.chosen] if decision.chosen is not None else None
@@ -215,7 +261,8 @@ class Checker:
                 evidence=evidence, unsupported_spans=[_span(document.article, claim, s) for s in spans.get(index, [])],
                 reason=decision.reason,
                 decided_by=None if decision.label == UNSUPPORTED else names[found[decision.chosen].source],
-                text_offsets=claim.offsets,
+                cited_sources=[names[s] for s in document.cited[index]],
+                supported_by_uncited=supported_elsewhere.get(index), text_offsets=claim.offsets,
             ))
         return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings)
 
@@ -233,6 +280,8 @@ class SegmentedInput:
     sources: list[list[Sentence]]
     names: list[str]  # of the sources
     warnings: list[str]
+    pages: list[tuple[int, ...]]  # per source, each page's start offset (empty: not paged)
+    cited: list[tuple[int, ...]]  # per claim, the sources it cites (empty: none, so all)
 
 
 @dataclass(frozen=True)
@@ -307,6 +356,11 @@ def run_steps(steps: Generator[EmbedRequest | ScoreRequest, object, Report], *,
 
 def _probabilities(row) -> Probabilities:
     return Probabilities(*(round(float(x), 4) for x in row))
+
+
+def _page(starts: tuple[int, ...], offset: int) -> int | None:
+    """The 1-based page holding ``offset`` of a paged source (None: not paged)."""
+    return bisect_right(starts, offset) if starts else None
 
 
 def _span(article: str, claim: Sentence, span: WordSpan) -> Span:

@@ -11,6 +11,7 @@ with the length of the sources.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +86,8 @@ class Embedder:
 
 
 def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_vectors: np.ndarray,
-                source_vectors: np.ndarray, top_k: int, window: int,
-                similarity_floor: float) -> list[list[Candidate]]:
+                source_vectors: np.ndarray, top_k: int, window: int, similarity_floor: float,
+                allowed: Sequence[Collection[int] | None] | None = None) -> list[list[Candidate]]:
     """For each claim, the candidate evidence to score with NLI (empty: no match).
 
     Args:
@@ -94,6 +95,8 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_
         sources: each source's sentences.
         claim_vectors: one unit vector per claim (:meth:`Embedder.encode`).
         source_vectors: one unit vector per source sentence, all sources in order.
+        allowed: per claim, the indices of the sources it may be paired with (None: all),
+            e.g. the sources the claim cites.
 
     Returns:
         One list of :class:`Candidate` per claim, best match first.
@@ -106,9 +109,13 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_
         return [[] for _ in claims]
     similarity = claim_vectors @ source_vectors.T  # normalised vectors: cosine
     position = {(s, i): row for row, (s, i, _) in enumerate(flat)}
+    source_of_row = np.array([s for s, _, _ in flat])
     result = []
     for c in range(len(claims)):
         scores = similarity[c]
+        if allowed is not None and allowed[c] is not None:
+            # Sentences of other sources fall below any floor: never offered, never a neighbour.
+            scores = np.where(np.isin(source_of_row, list(allowed[c])), scores, -np.inf)
         order = np.argsort(-scores, kind="stable")[:top_k]
         candidates: dict[tuple[int, int, int], Candidate] = {}
         for row in order:

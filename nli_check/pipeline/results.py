@@ -25,6 +25,7 @@ class Evidence:
     end: int
     similarity: float
     probabilities: Probabilities | None = None  # NLI for this evidence vs the claim
+    page: int | None = None  # 1-based page of a PDF source where the evidence starts
     # Not in the JSON: (start, end) offsets into ``text`` of the words it shares with the
     # claim, found once by the explain stage for the renderers to mark.
     matched: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
@@ -49,9 +50,22 @@ class Claim:
     unsupported_spans: list[Span] = field(default_factory=list)
     reason: str = ""
     decided_by: str | None = None  # the source that supports or contradicts the claim
+    # Sources the claim's own sentence or paragraph cites (article links; empty: it cites
+    # none, and was checked against every source).
+    cited_sources: list[str] = field(default_factory=list)
+    # A source the claim does not cite that supports it, when its cited sources do not:
+    # a citation error.
+    supported_by_uncited: str | None = None
     # Not in the JSON: the article offset of each character of ``text`` (from segmentation;
     # empty when ``text`` is the article's own slice), so spans map onto the text exactly.
     text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def citation_error(self) -> str | None:
+        """The citation error in words, for the renderers; None when there is none."""
+        if self.supported_by_uncited is None:
+            return None
+        return f"supported by {self.supported_by_uncited}, not by the cited source"
 
     def text_span(self, span: Span) -> tuple[int, int]:
         """Where ``span`` (offsets into the article) lies in ``text``, as (start, end)."""

@@ -95,6 +95,10 @@ _MD_LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)
 _MD_CODE_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_REFERENCE_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")  # [text][label]: the text shows
+_MD_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\](?!:)")  # [^1]: a superscript, no words
+# [label]: url "title" on a line of its own defines a link and shows nothing.
+_MD_LINK_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:[ \t]*\S+.*$", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_TAG = re.compile(r"<[^>\n]+>")
 
@@ -118,10 +122,13 @@ def _markdown(text: str) -> PlainView:
         if in_code:
             keep[start:end] = [False] * (end - start)
             continue
+        if _MD_LINK_DEFINITION.match(line):
+            keep[start:end] = [False] * (end - start)
+            continue
         prefix = _MD_LINE_PREFIX.match(line)
         if prefix:
             keep[start:start + prefix.end()] = [False] * prefix.end()
-    for pattern in (_MD_IMAGE, _MD_LINK):
+    for pattern in (_MD_IMAGE, _MD_LINK, _MD_REFERENCE_LINK):
         for match in pattern.finditer(text):
             # keep the link text, drop "[", "](url)"
             inner_start, inner_end = match.span(1)
@@ -130,6 +137,8 @@ def _markdown(text: str) -> PlainView:
                     keep[i] = False
             if pattern is _MD_IMAGE:
                 keep[inner_start:inner_end] = [False] * (inner_end - inner_start)
+    for match in _MD_FOOTNOTE_MARK.finditer(text):
+        keep[match.start():match.end()] = [False] * (match.end() - match.start())
     for match in _MD_EMPHASIS.finditer(text):
         marker = len(match.group(1))
         for i in list(range(match.start(), match.start() + marker)) + list(range(match.end() - marker, match.end())):
@@ -156,6 +165,8 @@ class _HTMLToPlain(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.view = PlainView()
         self.skipping = 0
+        self.superscript = 0
+        self.footnote_mark = False
         # Offsets of line starts, to turn getpos() (line, column) into a character offset.
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.source = text
@@ -165,6 +176,10 @@ class _HTMLToPlain(HTMLParser):
         return self.line_starts[line - 1] + column
 
     def handle_starttag(self, tag, attrs):
+        if tag == "sup":
+            self.superscript += 1
+        elif tag == "a" and self.superscript and (dict(attrs).get("href") or "").startswith("#"):
+            self.footnote_mark = True  # <sup><a href="#fn1">1</a></sup>: a footnote's number, no words
         if tag in _SKIP_TAGS:
             self.skipping += 1
         elif tag in _BLOCK_TAGS:
@@ -175,13 +190,17 @@ class _HTMLToPlain(HTMLParser):
             self.view.boundary(self._offset())
 
     def handle_endtag(self, tag):
+        if tag == "sup":
+            self.superscript = max(0, self.superscript - 1)
+        elif tag == "a":
+            self.footnote_mark = False
         if tag in _SKIP_TAGS:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCK_TAGS:
             self.view.boundary(self._offset())
 
     def handle_data(self, data):
-        if not self.skipping:
+        if not self.skipping and not self.footnote_mark:
             self.view.add(data, self._offset())
 
     def _reference(self, raw: str) -> None:
@@ -222,6 +241,7 @@ def detect_format(name: str | None, text: str) -> str:
 
 
 _WORD = re.compile(r"\S+")
+_MARKERS_ONLY = re.compile(r"\[\^?\w{1,10}\](?:[,\s]*\[\^?\w{1,10}\])*[.,;]?")
 
 
 class Segmenter:
@@ -249,6 +269,8 @@ class Segmenter:
                 if found == -1:  # pysbd normalised something; fall back to the running cursor
                     found = cursor
                 cursor = found + len(stripped)
+                if _MARKERS_ONLY.fullmatch(stripped):
+                    continue  # "[1]" or "[3][4]" after a sentence's full stop: a citation, no claim
                 sentences += self._windows(plain, view.offsets, found, found + len(stripped), name, warnings)
         return Segmented(sentences, warnings)
 

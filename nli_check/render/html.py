@@ -47,6 +47,7 @@ class EvidenceView:
     pieces: list[Piece]
     similarity: float
     probabilities: Probabilities | None
+    page: int | None = None  # of a PDF source
 
 
 @dataclass
@@ -61,6 +62,8 @@ class ClaimView:
     spans: list[str]
     evidence: list[EvidenceView]
     decided_by: str | None
+    cited_sources: list[str] = field(default_factory=list)
+    citation_error: str | None = None
 
 
 @dataclass
@@ -101,7 +104,8 @@ def _paragraphs(claims: list[ClaimView], report: Report, article: str | None) ->
 
 
 def _evidence_view(evidence: Evidence, claim: Claim) -> EvidenceView:
-    return EvidenceView(evidence.source, matching_pieces(evidence), evidence.similarity, evidence.probabilities)
+    return EvidenceView(evidence.source, matching_pieces(evidence), evidence.similarity, evidence.probabilities,
+                        evidence.page)
 
 
 def build_view(report: Report, *, article: str | None = None, title: str = "nli-check report") -> ReportView:
@@ -109,7 +113,8 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
     claims = [ClaimView(number=claim.index + 1, index=claim.index, label=claim.label, text=claim.text,
                         pieces=claim_pieces(claim), reason=claim.reason, probabilities=claim.probabilities,
                         spans=[span.text for span in claim.unsupported_spans],
-                        evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by)
+                        evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by,
+                        cited_sources=list(claim.cited_sources), citation_error=claim.citation_error)
               for claim in report.claims]
     return ReportView(title=title, model=report.model, sources=list(report.sources), claims=claims,
                       paragraphs=_paragraphs(claims, report, article), summary=report.summary,

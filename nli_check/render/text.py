@@ -7,7 +7,7 @@ import json
 import click
 
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
-from nli_check.pipeline.results import Claim, Report
+from nli_check.pipeline.results import Claim, Evidence, Report
 
 OUTPUT_FORMATS = ("text", "json", "markdown")
 COLOURS = {SUPPORTED: "green", CONTRADICTED: "red", UNSUPPORTED: "yellow"}
@@ -66,15 +66,24 @@ def render_text(report: Report, *, colour: bool = False) -> str:
                      f"  - {claim.reason}")
         if claim.unsupported_spans:
             lines.append("     beyond the source: " + "; ".join(f'"{s.text}"' for s in claim.unsupported_spans))
+        if claim.cited_sources:
+            lines.append("     cites: " + ", ".join(claim.cited_sources))
+        if claim.citation_error:
+            lines.append(style(f"     citation error: {claim.citation_error}", fg="magenta", bold=True))
         if claim.evidence:
             best = claim.evidence[0]
-            lines.append(style(f"     evidence ({best.source}, similarity {best.similarity:.2f}): ", dim=True)
+            lines.append(style(f"     evidence ({_where(best)}, similarity {best.similarity:.2f}): ", dim=True)
                          + best.text)
         lines.append("")
     lines.append(f"Summary: {_summary_line(report)} ({len(report.claims)} claims, {report.nli_pairs} NLI pairs)")
     for warning in report.warnings:
         lines.append(style(f"warning: {warning}", fg="yellow"))
     return "\n".join(lines) + "\n"
+
+
+def _where(evidence: Evidence) -> str:
+    """The evidence's source, with its page for a PDF."""
+    return evidence.source if evidence.page is None else f"{evidence.source}, page {evidence.page}"
 
 
 def _md_escape(text: str) -> str:
@@ -91,7 +100,9 @@ def render_markdown(report: Report) -> str:
         evidence = ""
         if claim.evidence:
             best = claim.evidence[0]
-            evidence = f"{_md_escape(best.text)} _({_md_escape(best.source)}, sim {best.similarity:.2f})_"
+            evidence = f"{_md_escape(best.text)} _({_md_escape(_where(best))}, sim {best.similarity:.2f})_"
+        if claim.citation_error:
+            body += f" (citation error: {_md_escape(claim.citation_error)})"
         lines.append(f"| {claim.index + 1} | {MARKS[claim.label]} {claim.label} | {body} | {evidence} |")
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- {_md_escape(w)}" for w in report.warnings]

@@ -3,7 +3,7 @@
 Routes:
     GET  /               the form: paste or upload an article and its sources
     POST /check          the form's target: the same HTML report as ``--format html``
-    POST /api/check      JSON in, the report's JSON (schema 1.0, as the CLI's) out
+    POST /api/check      JSON in, the report's JSON (schema 1.1, as the CLI's) out
     POST /api/feedback   an editor's right label for one verdict, stored in SQLite
     GET  /healthz        liveness and queue state
 
@@ -13,6 +13,13 @@ the count passes it: 413); checks run one at a time on one worker thread with at
 ``queue`` waiting (beyond that 503 with Retry-After, so a burst queues instead of
 exhausting memory); a request that is not answered within ``timeout_s`` gets 504.
 The models load once, at start-up. No route reads a file named by the request.
+
+Sources may be URLs (``source_urls``, or the article's own links with
+``sources_from_links``): fetching them is a request this server makes for a remote user,
+so loopback, private, link-local and metadata addresses are refused (the host is resolved
+first and the connection goes to the checked address) unless the operator started the
+server with ``--allow-private-urls``; fetches have the server's time and size limits and
+use no cache shared between users.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
@@ -37,9 +44,12 @@ from nli_check.config import DEFAULT_PRECISION, ServeSettings
 from nli_check.errors import InputError
 from nli_check.inputs import decode
 from nli_check.labels import Verdict
-from nli_check.pipeline.documents import Document, check_documents
+from nli_check.pipeline.cite import Citations
+from nli_check.pipeline.documents import Document, check_documents, cited_sources, fetch_document
 from nli_check.render.html import assets, build_view, environment
 from nli_check.serve.feedback import CheckedReport, FeedbackStore, RecentReports
+from nli_check.sources.cache import Fetcher
+from nli_check.sources.fetch import FetchLimits
 
 logger = logging.getLogger("nli_check.serve.app")
 
@@ -170,6 +180,8 @@ class _FormState:
 
     article: str = ""
     sources: tuple[str, ...] = ("",)
+    urls: tuple[str, ...] = ()
+    sources_from_links: bool = False
 
 
 class CheckRequest(BaseModel):
@@ -178,11 +190,20 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     article: str = Field(min_length=1, description="the article text")
-    sources: list[str] = Field(min_length=1, description="the cited sources' texts")
+    sources: list[str] = Field(default_factory=list, description="the cited sources' texts")
     source_names: list[str] | None = Field(default=None, description="names shown in the evidence")
     article_name: str = Field(default="article", max_length=200)
     article_format: Literal["auto", "text", "markdown", "html"] = "auto"
     source_formats: list[Literal["auto", "text", "markdown", "html"]] | None = None
+    source_urls: list[str] = Field(default_factory=list, description="sources to fetch (http, https), named by URL")
+    sources_from_links: bool = Field(default=False, description="also fetch the sources the article links to, "
+                                                                "and check each claim against those it cites")
+
+    @model_validator(mode="after")
+    def some_source(self) -> CheckRequest:
+        if not (self.sources or self.source_urls or self.sources_from_links):
+            raise ValueError("no sources: give sources (texts), source_urls, or sources_from_links")
+        return self
 
 
 class FeedbackRequest(BaseModel):
@@ -254,10 +275,34 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             csp=assets().csp(served=True), feedback={"report_id": report_id} if report_id else None)
         return _html(html, status)
 
-    async def run_check(article: Document, sources: list[Document]):
+    fetcher = Fetcher(limits=FetchLimits(timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes,
+                                         allow_private=settings.allow_private_urls))
+
+    def fetch_sources(article: Document, texts: list[Document], urls: list[str],
+                      from_links: bool) -> tuple[list[Document], Citations | None, list[str]]:
+        """The pasted sources and the fetched ones (URLs, the article's links); blocking."""
+        if from_links:
+            return cited_sources(article, urls, base=None, fetcher=fetcher, documents=texts,
+                                 max_sources=settings.max_sources)
+        if len(texts) + len(urls) > settings.max_sources:
+            raise InputError(f"{len(texts) + len(urls)} sources: at most {settings.max_sources} per check")
+        return [*texts, *(fetch_document(url, fetcher=fetcher) for url in dict.fromkeys(urls))], None, []
+
+    async def gather_sources(article: Document, texts: list[Document], urls: list[str], from_links: bool):
+        if not urls and not from_links:
+            return texts, None, []
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fetch_sources, article, texts, urls, from_links),
+                                          settings.timeout_s)
+        except TimeoutError:
+            raise CheckTimeout from None
+
+    async def run_check(article: Document, sources: list[Document], citations: Citations | None = None,
+                        warnings: list[str] | None = None):
         if len(sources) > settings.max_sources:
             raise InputError(f"{len(sources)} sources: at most {settings.max_sources} per check")
-        report = await state["queue"].run(check_documents, state["checker"], article, sources)
+        report = await state["queue"].run(check_documents, state["checker"], article, sources, citations=citations)
+        report.warnings[:0] = warnings or []
         report_id = uuid.uuid4().hex
         state["recent"].put(report_id, CheckedReport(
             article_name=article.name, claims=[c.text for c in report.claims], labels=[c.label for c in report.claims],
@@ -276,6 +321,8 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
         try:
             article, article_name = await _field_or_upload(form.get("article"), form.get("article_file"), "article")
             pasted, uploads = form.getlist("source"), form.getlist("source_file")
+            urls = [url.strip() for url in form.getlist("source_url") if isinstance(url, str) and url.strip()]
+            from_links = form.get("sources_from_links") == "1"
             sources, names = [], []
             for number in range(max(len(pasted), len(uploads))):
                 text, name = await _field_or_upload(pasted[number] if number < len(pasted) else None,
@@ -286,16 +333,19 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
                     names.append(name)
         finally:
             await form.close()
-        shown = _FormState(article=article or "", sources=tuple(sources) or ("",))
+        boxes = max(len(sources), len(urls), 1)  # one box per pasted source or address
+        shown = _FormState(article=article or "", sources=tuple(sources) + ("",) * (boxes - len(sources)),
+                           urls=tuple(urls), sources_from_links=from_links)
         if article is None:
             return page(error="the article is empty: paste it or upload a file", form=shown, status=400)
-        if not sources:
-            return page(error="no source given: paste or upload at least one source", form=shown, status=400)
+        if not sources and not urls and not from_links:
+            return page(error="no source given: paste, upload or link at least one source", form=shown, status=400)
         try:
-            report, report_id = await run_check(
-                Document.from_text(article, name=article_name, path=article_name),
-                [Document.from_text(text, name=unique, path=name)
-                 for text, name, unique in zip(sources, names, _unique(names))])
+            article_document = Document.from_text(article, name=article_name, path=article_name)
+            documents, citations, warnings = await gather_sources(
+                article_document, [Document.from_text(text, name=unique, path=name)
+                                   for text, name, unique in zip(sources, names, _unique(names))], urls, from_links)
+            report, report_id = await run_check(article_document, documents, citations, warnings)
         except InputError as error:
             return page(error=str(error), form=shown, status=400)
         view = build_view(report, article=article, title=f"nli-check: {article_name}")
@@ -308,9 +358,11 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
         if len(names) != len(body.sources) or len(formats) != len(body.sources):
             raise InputError(f"got {len(body.sources)} sources but {len(names)} source_names "
                              f"and {len(formats)} source_formats")
-        report, report_id = await run_check(
-            Document.from_text(body.article, name=body.article_name, fmt=body.article_format),
-            [Document.from_text(text, name=name, fmt=fmt) for text, name, fmt in zip(body.sources, names, formats)])
+        article = Document.from_text(body.article, name=body.article_name, fmt=body.article_format)
+        documents, citations, warnings = await gather_sources(
+            article, [Document.from_text(text, name=name, fmt=fmt) for text, name, fmt in zip(body.sources, names, formats)],
+            body.source_urls, body.sources_from_links)
+        report, report_id = await run_check(article, documents, citations, warnings)
         return JSONResponse(report.to_dict(), headers={**SECURITY_HEADERS, "X-Report-Id": report_id})
 
     @app.post("/api/feedback", status_code=201)

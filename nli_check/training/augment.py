@@ -17,7 +17,8 @@ from __future__ import annotations
 import random
 import re
 
-from nli_check.datasets.nli_pairs import CONTRADICTION, ENTAILMENT, NEUTRAL, Pair
+from nli_check.datasets.nli_pairs import Pair
+from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL
 
 ADVERBS = ["tacitly", "secretly", "quietly", "reluctantly", "deliberately", "repeatedly", "consistently",
            "openly", "quickly", "eventually", "unexpectedly", "strongly", "narrowly", "largely"]

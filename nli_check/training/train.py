@@ -23,12 +23,13 @@ from pathlib import Path
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
-from nli_check.training import augment
-from nli_check.datasets import nli_pairs as data
-from nli_check.config import ID2LABEL, LABEL2ID, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES
+from nli_check.config import TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES
+from nli_check.datasets import nli_pairs
 from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
+from nli_check.labels import ID2LABEL, LABEL2ID
 from nli_check.precision import resolve_precision
+from nli_check.training import augment
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,14 @@ class TrainConfig:
     embellish_contradiction: int = 3000
     mix: str = "default"  # a key of config.TRAIN_MIXES
     # "auto": bfloat16 autocast where the CPU or GPU computes it natively (weights and
-    # optimizer stay float32; about 1.5x faster per step on this project's AMX CPU, benchmarks/train_speed.py).
+    # optimizer stay float32; faster per step, benchmarks/train_speed.py measures by how much).
     precision: str = "auto"
     # Upper bound of pairs taken from each dataset (the whole set when smaller); the mix's
     # caps unless given.
     caps: dict[str, int] | None = None
     # Batches with more padded tokens than this recompute their activations in the backward
-    # pass instead of keeping them (same gradients, about a third more compute for those
-    # batches only): bounds peak training memory. None: never; 0: every batch.
+    # pass instead of keeping them (same gradients, more compute for those batches only):
+    # bounds peak training memory. None: never; 0: every batch.
     checkpoint_above_tokens: int | None = TRAIN_CHECKPOINT_ABOVE_TOKENS
 
     def __post_init__(self) -> None:
@@ -76,14 +77,15 @@ def _held_out(key: str, fraction: float) -> bool:
 
 
 def dev_sets(root: Path) -> dict[str, list[Pair]]:
-    """The dev portions kept out of training and reported in the model card."""
-    taxinli = [pair for pair in data.taxinli(root) if _held_out(pair.premise + pair.hypothesis, 0.25)]
+    """The dev portions kept out of training (their pairs are removed from the mix);
+    ``taxinli-heldout`` is also an eval set (``nli_check.datasets.eval_sets``)."""
+    taxinli = [pair for pair in nli_pairs.taxinli(root) if _held_out(pair.premise + pair.hypothesis, 0.25)]
     return {
-        "snli-test": data.snli(root, "test"),
+        "snli-test": nli_pairs.snli(root, "test"),
         "taxinli-heldout": taxinli,
-        "check-covid-dev": data.check_covid(root, "dev"),
-        "anli-r3-dev": data.anli(root, "R3"),
-        "healthver-dev": data.healthver(root),
+        "check-covid-dev": nli_pairs.check_covid(root, "dev"),
+        "anli-r3-dev": nli_pairs.anli(root, "R3"),
+        "healthver-dev": nli_pairs.healthver(root),
     }
 
 
@@ -92,22 +94,22 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
     augmented with embellishments. Returns the pairs and counts per (dataset, label)."""
     rng = random.Random(config.seed)
     sources: dict[str, list[Pair]] = {
-        "snli": data.snli(root, "train"),
-        "mnli_taxinli": [p for p in data.taxinli(root) if not _held_out(p.premise + p.hypothesis, 0.25)],
-        "cad_snli": data.cad_snli(root, "train"),
-        "conjnli": data.conjnli(root, "train"),
-        "sick": data.sick(root, "train"),
+        "snli": nli_pairs.snli(root, "train"),
+        "mnli_taxinli": [p for p in nli_pairs.taxinli(root) if not _held_out(p.premise + p.hypothesis, 0.25)],
+        "cad_snli": nli_pairs.cad_snli(root, "train"),
+        "conjnli": nli_pairs.conjnli(root, "train"),
+        "sick": nli_pairs.sick(root, "train"),
         # ANLI R3 dev stays out of training for evaluation.
-        "anli": data.anli(root, "R1") + data.anli(root, "R2"),
-        "glue_rte": data.glue_rte(root, "train"),
-        "scifact": data.scifact(root, "train"),
-        "fever_rte": data.fever(root),
-        "covidfact_rte": data.covidfact(root, "train"),
-        "check_covid": data.check_covid(root, "train", rng),
-        "citation_integrity": data.citation_integrity(root, "train", rng),
-        "climate_fever": data.climate_fever(root),
-        "factcheck_gpt": data.factcheck_gpt(root),
-        "wice": data.wice_partial(root, "train"),
+        "anli": nli_pairs.anli(root, "R1") + nli_pairs.anli(root, "R2"),
+        "glue_rte": nli_pairs.glue_rte(root, "train"),
+        "scifact": nli_pairs.scifact(root, "train"),
+        "fever_rte": nli_pairs.fever(root),
+        "covidfact_rte": nli_pairs.covidfact(root, "train"),
+        "check_covid": nli_pairs.check_covid(root, "train", rng),
+        "citation_integrity": nli_pairs.citation_integrity(root, "train", rng),
+        "climate_fever": nli_pairs.climate_fever(root),
+        "factcheck_gpt": nli_pairs.factcheck_gpt(root),
+        "wice": nli_pairs.wice_partial(root, "train"),
     }
     seen: set[tuple[str, str]] = set()
     dev_keys = {(p.premise.lower(), p.hypothesis.lower()) for pairs in dev_sets(root).values() for p in pairs}
@@ -189,8 +191,8 @@ class LengthBucketBatchSampler(DefaultBatchSampler):
 
 class LongBatchCheckpointing:
     """Activation checkpointing for long batches only. Length bucketing makes a few batches
-    of 256-token pairs (32 x 256 tokens): kept activations for those peak at about 4.3 GB
-    against 2.1 GB at 32 x 128 (bfloat16), so the recompute is switched on just before the forward
+    of 256-token pairs (32 x 256 tokens), whose kept activations set the peak memory of a
+    run (about twice those of 32 x 128), so the recompute is switched on just before the forward
     pass of any training batch over ``above_tokens`` padded tokens and off for the rest.
     Gradients are the same either way; ``checkpointed`` / ``batches`` count what happened."""
 
@@ -226,7 +228,7 @@ class LongBatchCheckpointing:
 
 
 def _store_float16(path: Path) -> None:
-    """Halve the weights on disk (45 MB instead of 90 MB for MiniLM-L6); config.json keeps
+    """Halve the weights on disk (float16 instead of float32); config.json keeps
     dtype float32, so loaders upcast and CPUs run at full float32 speed."""
     from safetensors.torch import load_file, save_file
 
@@ -237,7 +239,7 @@ def _store_float16(path: Path) -> None:
 
 def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig | None = None,
           max_steps: int = -1) -> dict:
-    """Train, evaluate on the dev portions and export to ``output``. Returns the log."""
+    """Train and export to ``output`` (dev portions kept out of the mix). Returns the log."""
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, losses
     from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments

@@ -53,6 +53,8 @@
       copy.querySelector("legend").textContent = "Source " + (boxes.length + 1);
       copy.querySelector("textarea").value = "";
       copy.querySelector("input[type=file]").value = "";
+      var address = copy.querySelector("input[type=url]");
+      if (address) { address.value = ""; }
       sources.appendChild(copy);
     });
   }
