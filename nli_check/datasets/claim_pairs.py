@@ -25,7 +25,6 @@ InputError naming the file and row, so no training run goes on with a silently s
 
 from __future__ import annotations
 
-import ast
 import csv
 import difflib
 import json
@@ -37,7 +36,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nli_check.datasets.nli_pairs import Pair, _field, map_label, read_jsonl, read_tsv, token_spans
+from nli_check.datasets.nli_pairs import (Pair, _field, attribution_references, map_label, read_jsonl, read_tsv,
+                                          token_spans)
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.labels import CONTRADICTED, ENTAILMENT, NLI_TO_VERDICT, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
@@ -435,16 +435,6 @@ def _corpus(path: Path, key: str) -> dict[str, list[str]]:
         if path.is_file() else {}
 
 
-def _references(row: dict) -> list[str]:
-    references = row.get("references")
-    if isinstance(references, str):  # AttributionBench stores the text of a Python list
-        try:
-            references = ast.literal_eval(references)
-        except (ValueError, SyntaxError):
-            references = [references]
-    return [text for text in references or [] if isinstance(text, str)] if isinstance(references, list) else []
-
-
 def _held_out_sources(name: str, row: dict, corpora: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
     """The documents a held-out row is checked against: doc key -> their texts."""
     if name.startswith("check_covid/"):
@@ -459,7 +449,7 @@ def _held_out_sources(name: str, row: dict, corpora: dict[str, dict[str, list[st
     if name.startswith("healthver/"):
         return {f"healthver:{row.get('id')}": [str(row.get("evidence") or "")]}
     if name.startswith("attributionbench/"):
-        return {f"attributionbench:{row.get('id')}": _references(row)}
+        return {f"attributionbench:{row.get('id')}": attribution_references(row)}
     if name.startswith("xsumfaith/"):
         return {f"xsumfaith:{row.get('bbcid')}": [str(row.get("document") or "")]}
     return {}

@@ -129,13 +129,7 @@ def _citation_integrity(root: Path) -> EvalSet:
 def _attributionbench(root: Path) -> EvalSet:
     examples = []
     for where, row in nli_pairs.read_jsonl(root / "attributionbench" / "dev.jsonl"):
-        references = row.get("references")
-        if isinstance(references, str):  # stored as the text of a Python list
-            try:
-                references = ast.literal_eval(references)
-            except (ValueError, SyntaxError):
-                references = [references]
-        sources = tuple(r for r in references or [] if isinstance(r, str) and r.strip())
+        sources = tuple(r for r in nli_pairs.attribution_references(row) if r.strip())
         if not sources:
             raise InputError(f"{where}: no reference text")
         raw = row.get("attribution_label")

@@ -8,6 +8,7 @@ must never go on with a silently shrunken set.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import random
@@ -120,6 +121,17 @@ def token_spans(claim: str, tokens: list, flags: list, where: str) -> tuple[tupl
         if flag:
             spans.append((found, cursor))
     return tuple(spans)
+
+
+def attribution_references(row: dict) -> list[str]:
+    """The reference texts of an AttributionBench row (stored as the text of a Python list)."""
+    references = row.get("references")
+    if isinstance(references, str):
+        try:
+            references = ast.literal_eval(references)
+        except (ValueError, SyntaxError):
+            references = [references]
+    return [text for text in references if isinstance(text, str)] if isinstance(references, list) else []
 
 
 def _simple(dataset: str, rows: Iterator[tuple[str, dict]], premise: str, hypothesis: str, label: str,

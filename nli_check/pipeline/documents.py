@@ -205,13 +205,6 @@ def read_inputs(article: str, sources: Sequence[str], *, input_format: str = AUT
     return Inputs(article_document, [load_source(location, **options) for location in sources])
 
 
-def read_documents(article: str, sources: Sequence[str], *, input_format: str = AUTO,
-                   max_bytes: int = MAX_INPUT_BYTES, fetcher: Fetcher | None = None) -> tuple[Document, list[Document]]:
-    """The article and its sources (files or URLs), as :func:`read_inputs` without links."""
-    inputs = read_inputs(article, sources, input_format=input_format, max_bytes=max_bytes, fetcher=fetcher)
-    return inputs.article, inputs.sources
-
-
 def check_files(checker, *, article: str, sources: Sequence[str], input_format: str = AUTO,
                 max_bytes: int = MAX_INPUT_BYTES, sources_from_links: bool = False,
                 fetcher: Fetcher | None = None, max_pdf_bytes: int = FETCH_MAX_BYTES) -> CheckedFiles:
