@@ -34,21 +34,25 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
 
 # The model card (models/nli-minilm-l6/README.md): every number in it is recorded by nli-check eval
-# (float32, the precision calibrate fits in, with the thresholds the model stores) into eval/card-records,
-# then rendered. CARD_PROPOSED holds the same records made with the thresholds the last calibrate proposed
-# and that were not adopted (fitted_on.proposal in nli_check.json); `make card CARD_PROPOSED=` leaves them out.
+# (float32) into eval/card-records, decided by the thresholds stored with the model (the default),
+# and into eval/card-records-learned, decided by the learned verdict beside it (with both baselines);
+# then rendered side by side.
 CARD_MODEL := models/nli-minilm-l6
 CARD_RECORDS := eval/card-records
-CARD_PROPOSED ?= eval/calibrate-proposal
+CARD_LEARNED := eval/card-records-learned
 CARD_FULL := seeds-article seeds-contradicted check-covid-dev wice-tokens-dev wice-dev anli-r3-dev healthver-dev \
-	xsumfaith-dev
+	xsumfaith-dev citation-integrity-dev attributionbench-dev
 CARD_CAPPED := snli-test taxinli-heldout
 card: $(STAMP)
 	$(BIN)/nli-check eval $(CARD_FULL) --model $(CARD_MODEL) --precision float32 --no-plots \
 		--output eval/runs --record $(CARD_RECORDS)
 	$(BIN)/nli-check eval $(CARD_CAPPED) --limit 1000 --model $(CARD_MODEL) --precision float32 --no-plots \
 		--output eval/runs --record $(CARD_RECORDS)
-	$(BIN)/nli-check card $(CARD_MODEL) --results $(CARD_RECORDS) $(if $(CARD_PROPOSED),--proposed $(CARD_PROPOSED))
+	$(BIN)/nli-check eval $(CARD_FULL) --model $(CARD_MODEL) --precision float32 --verdict learned --baselines \
+		--no-plots --output eval/runs-learned --record $(CARD_LEARNED)
+	$(BIN)/nli-check eval $(CARD_CAPPED) --limit 1000 --model $(CARD_MODEL) --precision float32 --verdict learned \
+		--baselines --no-plots --output eval/runs-learned --record $(CARD_LEARNED)
+	$(BIN)/nli-check card $(CARD_MODEL) --results $(CARD_RECORDS) --learned $(CARD_LEARNED)
 
 # The leaderboard (eval/RESULTS.md): the shipped model and both baselines on every labelled
 # set with a dev or test split this project may use. The six large general-NLI sets are

@@ -1,12 +1,13 @@
 """Benchmark: one 1,000-word article against 5,000 words of sources.
 
     python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
-        [--no-explain] [--precision auto|float32|bfloat16]
+        [--no-explain] [--precision auto|float32|bfloat16] [--verdict thresholds|learned|both]
 
 Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences from a
 few documents, the sources are 5,000 words of documents including those. Reports the
 cold time (model load + first check), warm times (models loaded, caches cleared, so
-nothing is reused), and the number of NLI pairs. A benchmark, not a test: it asserts
+nothing is reused), and the number of NLI pairs. ``--verdict both`` times the two decision
+rules in one run, their warm checks interleaved. A benchmark, not a test: it asserts
 nothing about time.
 """
 
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="both models")
+    parser.add_argument("--verdict", default="thresholds", choices=["thresholds", "learned", "both"])
     args = parser.parse_args()
     article, sources = corpus(args.data, 1000, 5000)
 
@@ -62,23 +64,30 @@ def main() -> None:
     from nli_check import Checker
     from nli_check.config import Settings
 
-    checker = Checker(model=args.model, precision=args.precision, settings=Settings(explain=not args.no_explain))
+    rules = ["thresholds", "learned"] if args.verdict == "both" else [args.verdict]
+    checker = Checker(model=args.model, precision=args.precision,
+                      settings=Settings(explain=not args.no_explain, learned_verdict="learned" in rules))
+    checkers = {rule: checker.with_settings(learned_verdict=rule == "learned") for rule in rules}
     loaded = time.perf_counter()
-    report = checker.check(article, sources)
+    report = checkers[rules[0]].check(article, sources)
     cold = time.perf_counter() - started
-    warm = []
+    warm: dict[str, list[float]] = {rule: [] for rule in rules}
+    reports = {}
     for _ in range(args.repeat):
-        checker.nli._cache.clear()
-        checker.embedder._cache.clear()
-        t = time.perf_counter()
-        report = checker.check(article, sources)
-        warm.append(time.perf_counter() - t)
+        for rule in rules:
+            checker.nli._cache.clear()
+            checker.embedder._cache.clear()
+            t = time.perf_counter()
+            reports[rule] = checkers[rule].check(article, sources)
+            warm[rule].append(time.perf_counter() - t)
     result = {
         "article_words": len(article.split()), "source_words": sum(len(s.split()) for s in sources),
-        "claims": len(report.claims), "source_documents": len(sources), "nli_pairs": report.nli_pairs,
-        "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2),
-        "warm_s_median": round(sorted(warm)[len(warm) // 2], 2), "warm_s_all": [round(w, 2) for w in warm],
-        "explain": not args.no_explain, "precision": checker.nli.precision, "summary": report.summary,
+        "claims": len(report.claims), "source_documents": len(sources),
+        "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2), "cold_verdict": rules[0],
+        "explain": not args.no_explain, "precision": checker.nli.precision,
+        **{rule: {"warm_s_median": round(sorted(times)[len(times) // 2], 2), "warm_s_all": [round(w, 2) for w in times],
+                  "nli_pairs": reports[rule].nli_pairs, "summary": reports[rule].summary}
+           for rule, times in warm.items()},
     }
     print(json.dumps(result, indent=2))
 

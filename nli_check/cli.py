@@ -25,6 +25,13 @@ precision_option = click.option(
     help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
 
 
+# Shared by check and eval.
+verdict_option = click.option(
+    "--verdict", type=click.Choice(["thresholds", "learned"]), default="thresholds", show_default=True,
+    help="thresholds: the two thresholds stored with the model; learned: the head stored beside the model "
+         "(verdict_head.json, from nli-check fit-verdict) where there is one.")
+
+
 def _fail(message: str) -> None:
     click.echo(f"nli-check: error: {message}", err=True)
     sys.exit(EXIT_INPUT)
@@ -75,8 +82,9 @@ def main() -> None:
 @click.option("--max-input-mb", type=click.FloatRange(0.001), default=MAX_INPUT_BYTES / 1e6, show_default=True,
               help="Refuse input files larger than this.")
 @click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
+@verdict_option
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
-          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain) -> None:
+          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain, verdict) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
@@ -96,7 +104,8 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                              sources_from_links=sources_from_links, fetcher=fetcher,
                              max_pdf_bytes=int(max_fetch_mb * 1e6))
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings().with_overrides(top_k=top_k, explain=not no_explain))
+                          settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
+                                                             learned_verdict=verdict == "learned"))
         report = check_inputs(checker, inputs)
         article_document = inputs.article
         if fmt == "html":  # the article text restores its paragraphs in the page
@@ -150,6 +159,54 @@ def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, 
         config.embellish_neutral = config.embellish_contradiction = 0
     try:
         run_training(data_root=data_root, output=output, workdir=workdir, config=config, max_steps=max_steps)
+    except InputError as error:
+        _fail(str(error))
+
+
+@main.command("fit-verdict")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True, help="Folder of the labelled sets.")
+@click.option("--model", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="NLI model folder the head is fitted for and written to (default: the shipped model).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/verdict"),
+              show_default=True, help="Feature pieces; a rerun with the same workdir resumes.")
+@click.option("--per-label", type=click.IntRange(10), default=300, show_default=True,
+              help="Claim pairs drawn per training set and verdict, at most.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--lodo", "dev_records", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="An nli-check eval output folder of the mission dev sets: add the leave-one-dataset-out table.")
+@click.option("--progress/--no-progress", default=None)
+def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, progress) -> None:
+    """Fit the learned verdict (claim-level head and word marking) on claim-level training
+    pairs, and store it beside the NLI model (verdict_head.json)."""
+    import json
+
+    from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
+    from nli_check.pipeline.checker import Checker
+    from nli_check.pipeline.verdict import HEAD_FILE
+    from nli_check.training import verdict
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    model_path = model or default_nli_model_path()
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        checker = Checker(model=model_path, precision=DEV_METRICS_PRECISION)
+        head, table = verdict.fit_verdict(
+            data_root=data_root, checker=checker, model_folder=model_path, workdir=workdir, per_label=per_label,
+            seed=seed, progress=(lambda done, total: click.echo(f"features: {done}/{total} pairs", err=True))
+            if show else None)
+        click.echo(f"{'training set':20} " + " ".join(f"{str(v):>13}" for v in VERDICTS))
+        for name, found in verdict.counts(table).items():
+            click.echo(f"{name:20} " + " ".join(f"{found[str(v)]:>13}" for v in VERDICTS))
+        click.echo(f"word marking: threshold {head.word_threshold}, "
+                   f"word F1 on the training pairs {head.trained_on['word_f1_on_training_pairs']:.3f}")
+        click.echo(f"written to {model_path / HEAD_FILE}")
+        if dev_records is not None:
+            thresholds = (checker.settings.entailment_threshold, checker.settings.contradiction_threshold)
+            rows = verdict.leave_one_out(table, dev_records, thresholds=thresholds)
+            path = verdict.write_transfer(model_path, rows, dev_records=dev_records)
+            click.echo(json.dumps(rows, indent=1))
+            click.echo(f"written to {path}")
     except InputError as error:
         _fail(str(error))
 
@@ -218,16 +275,18 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @precision_option
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@verdict_option
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
-                 device, precision, no_plots, progress) -> None:
+                 device, precision, no_plots, progress, verdict) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
-    from nli_check.evaluation.evaluate import decision_thresholds, evaluate, headline, write_results
+    from nli_check.evaluation.evaluate import decision_rule, decision_thresholds, evaluate, headline, write_results
     from nli_check.evaluation.leaderboard import record as write_record
     from nli_check.pipeline.checker import Checker
 
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
-        checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision)
+        checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
+                          settings=Settings(learned_verdict=verdict == "learned"))
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
         for evalset in evalsets:
             results = evaluate(evalset, checker, baselines=baselines, spans=spans, progress_factory=factory)
@@ -235,7 +294,7 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
             if record is not None:
                 write_record(record, evalset, checker.model_name, results,
                              command="nli-check eval " + " ".join(sys.argv[2:]), precision=checker.nli.precision,
-                             thresholds=decision_thresholds(checker))
+                             thresholds=decision_thresholds(checker), verdict=decision_rule(checker))
             for result in results:
                 row = headline(result)
                 shown = ", ".join(f"{k} {v}" for k, v in row.items() if not k.endswith("_95"))
@@ -327,14 +386,18 @@ def leaderboard(results_dir, output) -> None:
 @click.option("--proposed", "proposed_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Records made with thresholds a fit proposed and that were not adopted (fitted_on.proposal): "
                    "the card shows each number as shipped and as proposed.")
+@click.option("--learned", "learned_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="For a model with a learned verdict: records of the same sets decided by it "
+                   "(nli-check eval --verdict learned); the card shows both.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the card goes (default: MODEL/README.md).")
-def card(model, results_dir, before_dir, proposed_dir, output) -> None:
+def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> None:
     """Render MODEL's card from its recorded eval results and its nli_check.json."""
     from nli_check.evaluation.card import write_card
 
     try:
-        written = write_card(model=model, results=results_dir, before=before_dir, proposed=proposed_dir, output=output)
+        written = write_card(model=model, results=results_dir, before=before_dir, proposed=proposed_dir,
+                             learned=learned_dir, output=output)
         click.echo(f"written to {written}")
     except InputError as error:
         _fail(str(error))

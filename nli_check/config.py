@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.1"  # 1.1: cited_sources, supported_by_uncited, evidence page
+SCHEMA_VERSION = "1.2"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores
 
 # Verdict and NLI labels are defined once, in nli_check.labels.
 
@@ -79,7 +79,12 @@ class Settings:
     top_k: int = 3  # source sentences kept per claim
     window: int = 2  # also score windows of this many adjacent sentences around each hit
     similarity_floor: float | None = None  # below this no source statement matches the claim
-    # decision
+    # decision: the two thresholds; or, when True and the model folder has one, the learned
+    # verdict stored beside the model (verdict_head.json; docs/verdict.md says why it is not
+    # the default)
+    learned_verdict: bool = False
+    # compute the learned verdict's features even for a model without a head (to fit one)
+    features: bool = False
     entailment_threshold: float | None = None
     contradiction_threshold: float | None = None
     # inference

@@ -33,7 +33,7 @@ def make_model(folder):
     return folder
 
 
-def write_records(results, value, thresholds, *, skip=(), precision="float32"):
+def write_records(results, value, thresholds, *, skip=(), precision="float32", verdict=None, baselines=None):
     folder = results / "tiny-model"
     folder.mkdir(parents=True)
     for card_set in CARD_SETS:
@@ -43,10 +43,14 @@ def write_records(results, value, thresholds, *, skip=(), precision="float32"):
         for metric in CARD_METRICS:
             if metric.dataset == card_set.name:
                 checker[metric.key] = value
+        checker.setdefault("binary_balanced_accuracy", value)  # every real record has it
         (folder / f"{card_set.name}.json").write_text(json.dumps({
             "model": "tiny-model", "dataset": card_set.name, "split": "dev", "seen_in_training": False,
             "notes": [], "command": f"nli-check eval {card_set.name} --record {results}", "precision": precision,
-            "thresholds": thresholds, "seconds": {"checker": 30.0}, "systems": {"checker": checker}}))
+            "thresholds": thresholds, "seconds": {"checker": 30.0},
+            **({"verdict": verdict} if verdict else {}),
+            "systems": {"checker": checker, **({name: {"binary_balanced_accuracy": v} for name, v in baselines.items()}
+                                               if baselines else {})}}))
 
 
 @pytest.fixture
@@ -113,3 +117,43 @@ def test_card_command_writes_the_card(tmp_path, model):
     assert missing.returncode == 2
     assert len(missing.stderr.decode().strip().splitlines()) == 1 and b"no record of" in missing.stderr
     assert write_card(model=model, results=tmp_path / "results") == model / "README.md"
+
+
+def test_card_of_a_model_with_a_learned_verdict(tmp_path, model):
+    import numpy as np
+
+    from nli_check.pipeline.features import FEATURE_NAMES
+    from nli_check.pipeline.verdict import WORD_FEATURE_NAMES, LinearModel, VerdictHead
+
+    def linear(width, classes):
+        return LinearModel(np.zeros(width), np.ones(width), np.zeros((classes, width)), np.zeros(classes))
+
+    lodo = [{"dataset": "wice-dev", "n": 349, "held_out_training_set": "wice",
+             "thresholds": {"balanced_accuracy": 0.6}, "head (all sets)": {"balanced_accuracy": 0.7},
+             "head (without this set)": {"balanced_accuracy": 0.65}}]
+    VerdictHead(linear(len(FEATURE_NAMES), 3), linear(len(WORD_FEATURE_NAMES), 1), 0.4, 8,
+                {"rows": 10, "claim_pairs": {"fever_rte": {"supported": 5, "contradicted": 3, "unsupported": 2}}}
+                ).save(model)
+    (model / "verdict_transfer.json").write_text(json.dumps({"rows": lodo}))
+    digest = VerdictHead.load(model).digest
+    write_records(tmp_path / "thresholds", 0.5, THRESHOLDS)
+    # The general-NLI sets may be left out of the learned records; the mission sets may not.
+    write_records(tmp_path / "learned", 0.7, THRESHOLDS, verdict=f"learned {digest}",
+                  baselines={"whole-source": 0.55, "lexical-overlap": 0.66}, skip={"snli-test", "anli-r3-dev"})
+    # The --learned records must name the head that decided them, and the card's own the thresholds.
+    with pytest.raises(InputError, match=f"verdict thresholds, expected learned {digest}"):
+        render(model=model, results=tmp_path / "thresholds", learned=tmp_path / "thresholds")
+    write_records(tmp_path / "learned-all", 0.7, THRESHOLDS, verdict=f"learned {digest}")
+    with pytest.raises(InputError, match=f"verdict learned {digest}, expected thresholds"):
+        render(model=model, results=tmp_path / "learned-all")
+    card = render(model=model, results=tmp_path / "thresholds", learned=tmp_path / "learned")
+    assert "| thresholds (shipped) | learned verdict | change |" in card and "| 0.5000 | 0.7000 | +0.2000 |" in card
+    assert "## Learned verdict" in card and f"sha256 `{digest}`" in card and "--verdict learned" in card
+    assert "| `wice-dev` | 0.7000 | 0.5000 | 0.5500 | 0.6600 |" in card
+    assert "| **mean** | 0.7000 | 0.5000 | 0.5500 | 0.6600 |" in card
+    assert "| `wice-dev` | 349 | wice | 0.6000 | 0.7000 | 0.6500 |" in card
+    assert "| fever_rte | 5 | 3 | 2 |" in card
+    assert "| SNLI test, 3-way accuracy | `snli-test` | dev | 100 | 0.5000 | – | – |" in card
+    write_records(tmp_path / "partial", 0.7, THRESHOLDS, verdict=f"learned {digest}", skip={"wice-dev"})
+    with pytest.raises(InputError, match="no record of wice-dev"):
+        render(model=model, results=tmp_path / "thresholds", learned=tmp_path / "partial")

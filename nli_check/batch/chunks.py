@@ -96,7 +96,7 @@ class BatchChecker:
     def check_chunk(self, rows: list[Article | BadRow], *, chunk: int = 0) -> list[tuple[str, dict]]:
         """Each row's result in input order: ``("row", output row)`` or
         ``("error", error record)``. ``chunk`` is the chunk's index in the corpus."""
-        from nli_check.pipeline.checker import Embeddings, EmbedRequest
+        from nli_check.pipeline.checker import Embeddings, EmbedRequest, TokenRequest
 
         checker = self.checker
         results: dict[int, tuple[str, dict]] = {}
@@ -124,7 +124,8 @@ class BatchChecker:
         reports = {}
         while requests:  # one round per step of check_steps, all the chunk's articles at once
             embeds = {p: r for p, r in requests.items() if isinstance(r, EmbedRequest)}
-            scores = {p: r for p, r in requests.items() if not isinstance(r, EmbedRequest)}
+            tokens = {p: r for p, r in requests.items() if isinstance(r, TokenRequest)}
+            scores = {p: r for p, r in requests.items() if p not in embeds and p not in tokens}
             answers: dict[int, object] = {}
             if embeds:
                 self._embed(embeds.values(), chunk_vectors)
@@ -133,6 +134,11 @@ class BatchChecker:
                 answers.update({position: Embeddings(encode(request.claims),
                                                      encode([s for found in request.sources for s in found]))
                                 for position, request in embeds.items()})
+            if tokens:  # every article's texts in one call
+                texts = [text for request in tokens.values() for text in request.texts]
+                vectors = dict(zip(texts, checker.embedder.token_vectors(texts)))
+                answers.update({position: [vectors[text] for text in request.texts]
+                                for position, request in tokens.items()})
             if scores:
                 answers.update(self._score(scores, chunk_scores, fresh, seen_pairs, pairs_run, chunk=chunk))
             following = {}

@@ -54,6 +54,8 @@ class SentenceScore:
     label: str
     best_similarity: float | None  # None: no source sentence above the floor
     candidates: list[tuple[float, float, float]]  # (similarity, p(entailment), p(contradiction)) per evidence
+    features: list[float] | None = None  # the learned verdict's features (nli_check.pipeline.features)
+    scores: list[float] | None = None  # the learned verdict's probabilities, VERDICTS order
 
 
 @dataclass
@@ -71,7 +73,9 @@ class Prediction:
     def to_json(self) -> dict:
         row = asdict(self)
         row["sentences"] = [{"label": s.label, "best_similarity": s.best_similarity,
-                             "candidates": [list(c) for c in s.candidates]} for s in self.sentences]
+                             "candidates": [list(c) for c in s.candidates],
+                             "features": None if s.features is None else [round(x, 6) for x in s.features],
+                             "scores": s.scores} for s in self.sentences]
         return row
 
 
@@ -98,13 +102,19 @@ def run_checker(checker, examples: Sequence[Example], *, progress: Callable | No
         for claim in report.claims:
             candidates = [(e.similarity, e.probabilities.entailment, e.probabilities.contradiction)
                           for e in claim.evidence if e.probabilities is not None]
-            sentences.append(SentenceScore(claim.label, max((c[0] for c in candidates), default=None), candidates))
+            sentences.append(SentenceScore(
+                claim.label, max((c[0] for c in candidates), default=None), candidates,
+                None if claim.features is None else claim.features.vector.tolist(),
+                None if claim.scores is None else [claim.scores.supported, claim.scores.contradicted,
+                                                   claim.scores.unsupported]))
             if claim.evidence:
                 best = claim.evidence[0]
                 evidence.append({"source": best.source, "text": best.text, "similarity": best.similarity})
             spans += [[s.start, s.end, s.text] for s in claim.unsupported_spans]
         label = aggregate([c.label for c in report.claims])
-        support = [max((c[1] for c in s.candidates), default=0.0) for s in sentences]
+        # P(supported): the learned verdict's where it decided, else the best p(entailment).
+        support = [s.scores[0] if s.scores is not None else max((c[1] for c in s.candidates), default=0.0)
+                   for s in sentences]
         weakest = int(np.argmin(support))
         decisive = next((c for c in report.claims if c.label == CONTRADICTED), report.claims[weakest])
         predictions.append(Prediction(example.id, example.label, label, round(float(min(support)), 4),
@@ -258,7 +268,13 @@ def describe(evalset: EvalSet, checker, system: str) -> dict:
         "precision": checker.nli.precision,  # both models share it
         "thresholds": {**decision_thresholds(checker),
                        **({"lexical_support": LEXICAL_SUPPORT_THRESHOLD} if system == "lexical-overlap" else {})},
+        "verdict": decision_rule(checker) if system == "checker" else "thresholds",
     }
+
+
+def decision_rule(checker) -> str:
+    """``thresholds``, or ``learned <digest>`` naming the learned head that decided."""
+    return "thresholds" if checker.head is None else f"learned {checker.head.digest}"
 
 
 def decision_thresholds(checker) -> dict:

@@ -11,6 +11,7 @@ import copy
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +21,14 @@ from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Setting
 from nli_check.errors import InputError
 from nli_check.labels import SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.cite import Citations
-from nli_check.pipeline.decide import Decision, decide
+from nli_check.pipeline.decide import Decision, decide, decide_learned
 from nli_check.pipeline.explain import Explainer, WordSpan
+from nli_check.pipeline.features import ClaimFeatures, FeatureMaker, evidence_chunk
 from nli_check.pipeline.infer import NLIModel
-from nli_check.pipeline.pair import Candidate, Embedder, pair_claims
-from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span
+from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span, VerdictScores
 from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence
+from nli_check.pipeline.verdict import VerdictHead
 
 
 class Checker:
@@ -59,6 +62,11 @@ class Checker:
         self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length,
                             precision=precision)
         self.explainer = Explainer(self._score_one_premise)
+        # The learned verdict stored beside the model, read when the settings ask for it
+        # (head None: the two thresholds decide).
+        self._model_folder = Path(model_path if model is None else model)
+        self.head = VerdictHead.load(self._model_folder) if base.learned_verdict else None
+        self.feature_maker = FeatureMaker(self.explainer.stem)
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
 
@@ -67,6 +75,10 @@ class Checker:
         for verdict-only evaluation): a shallow copy, so nothing is loaded again."""
         changed = copy.copy(self)
         changed.settings = self.settings.with_overrides(**overrides)
+        if not changed.settings.learned_verdict:
+            changed.head = None
+        elif changed.head is None:
+            changed.head = VerdictHead.load(self._model_folder)
         return changed
 
     def _segment_source(self, text: str, fmt: str, name: str):
@@ -108,20 +120,23 @@ class Checker:
                                  citations=citations)
         report = run_steps(steps, embed=self._embed,
                            score=lambda request: [self.nli.predict(pairs, batch_size=self.settings.batch_size)
-                                                  for pairs in request.pairs])
+                                                  for pairs in request.pairs],
+                           tokens=lambda request: self.embedder.token_vectors(request.texts))
         report.nli_pairs = self.nli.pairs_scored - scored_before
         return report
 
     def check_steps(self, article: str, sources: Sequence[str], *, article_format: str = "text",
                     source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
                     article_name: str = "article", source_pages: Sequence[Sequence[int]] | None = None,
-                    citations: Citations | None = None) -> Generator[EmbedRequest | ScoreRequest, object, Report]:
+                    citations: Citations | None = None
+                    ) -> Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Report]:
         """The work of :meth:`check` as a generator, so that a caller can do the model work
         of many articles at once (``nli_check.batch``) with the very same decisions.
 
         It yields one :class:`EmbedRequest`, to be answered (``send``) with its
-        :class:`Embeddings`, then one to three :class:`ScoreRequest`, each to be answered
-        with one probability array per list of pairs; it returns the :class:`Report`
+        :class:`Embeddings`, then :class:`ScoreRequest`, each to be answered with one
+        probability array per list of pairs, and (with a learned verdict)
+        :class:`TokenRequest`, answered with each text's token vectors; it returns the :class:`Report`
         (``nli_pairs`` left at 0 for the driver to set). Unusable input raises
         :class:`InputError` at the first step."""
         document = self.segment(article, sources, article_format=article_format, source_formats=source_formats,
@@ -131,15 +146,13 @@ class Checker:
                                         [[sentence.text for sentence in found] for found in document.sources])
         candidates = self.pair(document.claims, document.sources, embeddings.claims, embeddings.sources,
                                [cited or None for cited in document.cited])
-        [probabilities] = yield ScoreRequest([[(c.text, claim.text) for claim, found in zip(document.claims, candidates)
-                                               for c in found]])
-        decided = self.decide(candidates, probabilities)
+        decided = yield from self.decide_steps(document, document.claims, candidates)
         elsewhere = self.uncited_candidates(document, decided, embeddings)
         supported_elsewhere: dict[int, str] = {}
         if elsewhere:
-            [rows] = yield ScoreRequest([[(c.text, document.claims[index].text)
-                                          for index, found in elsewhere.items() for c in found]])
-            for index, other in zip(elsewhere, self.decide(list(elsewhere.values()), rows)):
+            others = yield from self.decide_steps(document, [document.claims[i] for i in elsewhere],
+                                                  list(elsewhere.values()))
+            for index, other in zip(elsewhere, others):
                 if other.decision.label == SUPPORTED:
                     supported_elsewhere[index] = document.names[other.candidates[other.decision.chosen].source]
         plan = self.plan_explanations(document.claims, decided)
@@ -206,15 +219,53 @@ class Checker:
                           embeddings.sources, [tuple(everything - set(document.cited[i])) for i in indices])
         return {index: candidates for index, candidates in zip(indices, found) if candidates}
 
-    def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
-        """One verdict per claim from the rows of ``probabilities`` (its candidates' rows, in order)."""
-        decided, row = [], 0
-        for found in candidates:
-            rows = probabilities[row:row + len(found)]
-            row += len(found)
-            decided.append(Decided(found, rows, decide(found, rows, entailment_threshold=self.settings.entailment_threshold,
-                                                       contradiction_threshold=self.settings.contradiction_threshold)))
+    def decide_steps(self, document: SegmentedInput, claims: list[Sentence], candidates: list[list[Candidate]]
+                     ) -> Generator[ScoreRequest | TokenRequest, object, list[Decided]]:
+        """One verdict per claim: NLI on its candidates, then the two thresholds; or, with
+        a learned head, NLI on its candidates and its evidence chunk, token vectors of both
+        for the soft alignment, then the head on the claim's features."""
+        pairs = [(c.text, claim.text) for claim, found in zip(claims, candidates) for c in found]
+        if self.head is None and not self.settings.features:
+            [probabilities] = yield ScoreRequest([pairs])
+            return self.decide(candidates, probabilities)
+        matched = [i for i, found in enumerate(candidates) if found]
+        if not matched:
+            return self.decide(candidates, np.zeros((0, 3)))
+        chunks = [evidence_chunk(candidates[i], document.sources) for i in matched]
+        probabilities, chunk_rows = yield ScoreRequest([pairs, [(chunk, claims[i].text)
+                                                                for i, chunk in zip(matched, chunks)]])
+        vectors = yield TokenRequest([claims[i].text for i in matched] + chunks)
+        rows = _split(probabilities, candidates)
+        decided = self.decide(candidates, probabilities)
+        for n, (i, chunk) in enumerate(zip(matched, chunks)):
+            allowed = sorted({c.source for c in candidates[i]})
+            features = self.feature_maker.features(
+                claims[i].text, candidates[i], rows[i], chunk_rows[n], chunk, self._source_stems(document, allowed),
+                " ".join(s.text for source in allowed for s in document.sources[source]),
+                vectors[n], vectors[len(matched) + n])
+            if self.head is None:  # features only (nli-check fit-verdict learns from them)
+                decided[i] = Decided(candidates[i], rows[i], decided[i].decision, features)
+            else:
+                label, shares = self.head.decide(features.vector)
+                decided[i] = Decided(candidates[i], rows[i], decide_learned(candidates[i], rows[i], label, shares),
+                                     features, shares)
         return decided
+
+    def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
+        """One verdict per claim by the two thresholds, from the rows of ``probabilities``
+        (its candidates' rows, in order)."""
+        return [Decided(found, rows, decide(found, rows, entailment_threshold=self.settings.entailment_threshold,
+                                            contradiction_threshold=self.settings.contradiction_threshold))
+                for found, rows in zip(candidates, _split(probabilities, candidates))]
+
+    def _source_stems(self, document: SegmentedInput, sources: list[int]) -> set[str]:
+        """The stems of the words of these sources (each source's computed once per check)."""
+        stems: set[str] = set()
+        for source in sources:
+            if source not in document.stems:
+                document.stems[source] = self.feature_maker.stems(" ".join(s.text for s in document.sources[source]))
+            stems |= document.stems[source]
+        return stems
 
     def plan_explanations(self, claims: list[Sentence], decided: list[Decided]) -> ExplanationPlan:
         """The unsupported words of each claim that is not supported: found from the words
@@ -228,6 +279,10 @@ class Checker:
                 continue
             if decision.chosen is None:
                 plan.spans[index] = self.explainer.lexical_spans(claim.text, "")
+                continue
+            if claim_decided.shares is not None:
+                marked = self.head.mark(claim_decided.features.words)
+                plan.spans[index] = self.explainer.join_words(claim.text, [(w.start, w.end) for w in marked])
                 continue
             premise = claim_decided.candidates[decision.chosen].text
             context = " ".join(c.text for c in claim_decided.candidates)
@@ -262,7 +317,11 @@ class Checker:
                 reason=decision.reason,
                 decided_by=None if decision.label == UNSUPPORTED else names[found[decision.chosen].source],
                 cited_sources=[names[s] for s in document.cited[index]],
-                supported_by_uncited=supported_elsewhere.get(index), text_offsets=claim.offsets,
+                supported_by_uncited=supported_elsewhere.get(index),
+                scores=None if claim_decided.shares is None else VerdictScores(*(round(float(x), 4)
+                                                                                  for x in claim_decided.shares)),
+                text_offsets=claim.offsets,
+                features=claim_decided.features,
             ))
         return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings)
 
@@ -282,6 +341,7 @@ class SegmentedInput:
     warnings: list[str]
     pages: list[tuple[int, ...]]  # per source, each page's start offset (empty: not paged)
     cited: list[tuple[int, ...]]  # per claim, the sources it cites (empty: none, so all)
+    stems: dict[int, set[str]] = field(default_factory=dict)  # per source, its word stems, once computed
 
 
 @dataclass(frozen=True)
@@ -291,6 +351,8 @@ class Decided:
     candidates: list[Candidate]
     probabilities: np.ndarray
     decision: Decision
+    features: ClaimFeatures | None = None  # with a learned verdict
+    shares: np.ndarray | None = None  # the learned verdict's probabilities, VERDICTS order
 
 
 @dataclass(frozen=True)
@@ -335,23 +397,42 @@ class Embeddings:
 
 
 @dataclass(frozen=True)
+class TokenRequest:
+    """:meth:`Checker.check_steps` asks for the contextual token vectors of these texts."""
+
+    texts: list[str]
+
+
+@dataclass(frozen=True)
 class ScoreRequest:
     """:meth:`Checker.check_steps` asks for NLI probabilities of each list of pairs."""
 
     pairs: list[list[tuple[str, str]]]  # (premise, hypothesis)
 
 
-def run_steps(steps: Generator[EmbedRequest | ScoreRequest, object, Report], *,
+def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Report], *,
               embed: Callable[[EmbedRequest], Embeddings],
-              score: Callable[[ScoreRequest], list[np.ndarray]]) -> Report:
+              score: Callable[[ScoreRequest], list[np.ndarray]],
+              tokens: Callable[[TokenRequest], list[TokenVectors]]) -> Report:
     """Drive one :meth:`Checker.check_steps` generator to its report."""
     request = next(steps)
     while True:
-        answer = embed(request) if isinstance(request, EmbedRequest) else score(request)
+        if isinstance(request, EmbedRequest):
+            answer = embed(request)
+        elif isinstance(request, TokenRequest):
+            answer = tokens(request)
+        else:
+            answer = score(request)
         try:
             request = steps.send(answer)
         except StopIteration as done:
             return done.value
+
+
+def _split(probabilities: np.ndarray, candidates: list[list[Candidate]]) -> list[np.ndarray]:
+    """The rows of each claim's candidates, in order."""
+    bounds = np.cumsum([0] + [len(found) for found in candidates])
+    return [probabilities[a:b] for a, b in pairwise(bounds)]
 
 
 def _probabilities(row) -> Probabilities:

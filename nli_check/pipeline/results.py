@@ -3,10 +3,11 @@ in the README and in ``nli_check/schema/report.schema.json``."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 
 from nli_check.config import SCHEMA_VERSION
 from nli_check.labels import VERDICTS, Verdict
+from nli_check.pipeline.features import ClaimFeatures
 from nli_check.pipeline.segment import Sentence
 
 
@@ -15,6 +16,15 @@ class Probabilities:
     entailment: float
     neutral: float
     contradiction: float
+
+
+@dataclass
+class VerdictScores:
+    """The learned verdict's probability of each verdict for a claim."""
+
+    supported: float
+    contradicted: float
+    unsupported: float
 
 
 @dataclass
@@ -56,9 +66,14 @@ class Claim:
     # A source the claim does not cite that supports it, when its cited sources do not:
     # a citation error.
     supported_by_uncited: str | None = None
+    # The learned verdict's probabilities (None: decided by thresholds, or no source
+    # statement matched).
+    scores: VerdictScores | None = None
     # Not in the JSON: the article offset of each character of ``text`` (from segmentation;
     # empty when ``text`` is the article's own slice), so spans map onto the text exactly.
     text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Not in the JSON: the learned verdict's features (evaluation records them, fit-verdict learns from them).
+    features: ClaimFeatures | None = field(default=None, repr=False, compare=False)
 
     @property
     def citation_error(self) -> str | None:
@@ -72,8 +87,8 @@ class Claim:
         return Sentence(self.text, self.start, self.end, self.text_offsets).text_span(span.start, span.end)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        del data["text_offsets"]
+        internal = ("text_offsets", "features")
+        data = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in internal}
         for evidence in data["evidence"]:
             del evidence["matched"]
         return data
@@ -104,3 +119,12 @@ class Report:
             "warnings": self.warnings,
             "nli_pairs": self.nli_pairs,
         }
+
+
+def _plain(value):
+    """A field's value as JSON-ready data (dataclasses as dicts, lists item by item)."""
+    if is_dataclass(value):
+        return asdict(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
