@@ -61,22 +61,18 @@ def auc_table(root: Path, sets: list[str]) -> list[str]:
 
 
 def subset_table(root: Path, sets: list[str], table: fitting.FeatureTable, thresholds: tuple[float, float]) -> list[str]:
-    from nli_check.evaluation.evaluate import aggregate
-
-    systems = {"thresholds": partial(fitting._threshold_verdict, thresholds=thresholds)}
+    systems = {"thresholds": partial(fitting.threshold_label, thresholds=thresholds)}
     for title, names in SUBSETS.items():
         columns = [FEATURE_NAMES.index(n) for n in names]
         model = fitting.fit_linear(table.features[:, columns], table.labels, classes=3)
-        systems[title] = lambda x, model=model, columns=columns: fitting._head_verdict(model, x[columns])
+        systems[title] = lambda x, model=model, columns=columns: fitting.head_label(model, x[columns])
     lines = ["| balanced accuracy (macro-F1) | " + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
     means = {title: [] for title in systems}
     for name in sets:
         examples, gold = fitting.read_eval_features(root / name / "checker" / "predictions.jsonl")
         cells = []
-        for title, decide in systems.items():
-            predicted = [aggregate([decide(x) if x is not None else "unsupported" for x in sentences] or
-                                   ["unsupported"]) for sentences in examples]
-            scores = fitting._scores(gold, predicted)
+        for title, label in systems.items():
+            scores = fitting.replay_scores(gold, fitting.replay(examples, label))
             means[title].append(scores["balanced_accuracy"])
             cells.append(f"{scores['balanced_accuracy']:.3f}" + (f" ({scores['macro_f1']:.3f})" if "macro_f1" in scores
                                                                  else ""))

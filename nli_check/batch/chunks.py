@@ -96,14 +96,21 @@ class BatchChecker:
     def check_chunk(self, rows: list[Article | BadRow], *, chunk: int = 0) -> list[tuple[str, dict]]:
         """Each row's result in input order: ``("row", output row)`` or
         ``("error", error record)``. ``chunk`` is the chunk's index in the corpus."""
+        return [("error", found.to_dict()) if isinstance(found, BadRow) else ("row", output_row(row, found))
+                for row, found in zip(rows, self.reports(rows, chunk=chunk))]
+
+    def reports(self, rows: list[Article | BadRow], *, chunk: int = 0) -> list:
+        """Each row's :class:`~nli_check.pipeline.results.Report` in input order (its
+        ``nli_pairs`` set), or a :class:`BadRow` for a row that is one or that the checker
+        refuses; the model work of all the rows is done together, step by step."""
         from nli_check.pipeline.checker import Embeddings, EmbedRequest, TokenRequest
 
         checker = self.checker
-        results: dict[int, tuple[str, dict]] = {}
+        results: dict[int, object] = {}
         steps, requests = {}, {}
         for position, row in enumerate(rows):
             if isinstance(row, BadRow):
-                results[position] = ("error", row.to_dict())
+                results[position] = row
                 continue
             generator = checker.check_steps(row.text, row.sources, article_format=row.article_format,
                                             source_formats=row.source_formats, source_names=row.source_names,
@@ -111,7 +118,7 @@ class BatchChecker:
             try:
                 requests[position] = next(generator)
             except InputError as error:
-                results[position] = ("error", BadRow(row.line, row.id, str(error)).to_dict())
+                results[position] = BadRow(row.line, row.id, str(error))
                 continue
             steps[position] = generator
 
@@ -152,7 +159,7 @@ class BatchChecker:
             self.store.put(fresh, chunk=chunk)
         for position, report in reports.items():
             report.nli_pairs = pairs_run[position]
-            results[position] = ("row", output_row(rows[position], report))
+            results[position] = report
         return [results[position] for position in range(len(rows))]
 
     def _embed(self, requests, chunk_vectors: LRUCache) -> None:

@@ -238,11 +238,9 @@ class Checker:
         rows = _split(probabilities, candidates)
         decided = self.decide(candidates, probabilities)
         for n, (i, chunk) in enumerate(zip(matched, chunks)):
-            allowed = sorted({c.source for c in candidates[i]})
-            features = self.feature_maker.features(
-                claims[i].text, candidates[i], rows[i], chunk_rows[n], chunk, self._source_stems(document, allowed),
-                " ".join(s.text for source in allowed for s in document.sources[source]),
-                vectors[n], vectors[len(matched) + n])
+            source_stems, source_text = self._source_words(document, tuple(sorted({c.source for c in candidates[i]})))
+            features = self.feature_maker.features(claims[i].text, candidates[i], rows[i], chunk_rows[n], chunk,
+                                                   source_stems, source_text, vectors[n], vectors[len(matched) + n])
             if self.head is None:  # features only (nli-check fit-verdict learns from them)
                 decided[i] = Decided(candidates[i], rows[i], decided[i].decision, features)
             else:
@@ -258,14 +256,13 @@ class Checker:
                                             contradiction_threshold=self.settings.contradiction_threshold))
                 for found, rows in zip(candidates, _split(probabilities, candidates))]
 
-    def _source_stems(self, document: SegmentedInput, sources: list[int]) -> set[str]:
-        """The stems of the words of these sources (each source's computed once per check)."""
-        stems: set[str] = set()
-        for source in sources:
-            if source not in document.stems:
-                document.stems[source] = self.feature_maker.stems(" ".join(s.text for s in document.sources[source]))
-            stems |= document.stems[source]
-        return stems
+    def _source_words(self, document: SegmentedInput, sources: tuple[int, ...]) -> tuple[set[str], str]:
+        """The word stems and the text of these sources together, computed once per check
+        for each set of sources that claims rest on."""
+        if sources not in document.source_words:
+            text = " ".join(s.text for source in sources for s in document.sources[source])
+            document.source_words[sources] = (self.feature_maker.stems(text), text)
+        return document.source_words[sources]
 
     def plan_explanations(self, claims: list[Sentence], decided: list[Decided]) -> ExplanationPlan:
         """The unsupported words of each claim that is not supported: found from the words
@@ -341,7 +338,8 @@ class SegmentedInput:
     warnings: list[str]
     pages: list[tuple[int, ...]]  # per source, each page's start offset (empty: not paged)
     cited: list[tuple[int, ...]]  # per claim, the sources it cites (empty: none, so all)
-    stems: dict[int, set[str]] = field(default_factory=dict)  # per source, its word stems, once computed
+    # per set of source indices: their words' stems and their text, once computed (features)
+    source_words: dict[tuple[int, ...], tuple[set[str], str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -37,17 +37,28 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, *, entailment
         return Decision(UNSUPPORTED, None, [], NO_MATCH)
     entail, contradict = probabilities[:, ENTAILMENT_COLUMN], probabilities[:, CONTRADICTION_COLUMN]
     best_entail, best_contradict = int(np.argmax(entail)), int(np.argmax(contradict))
-    if entail[best_entail] >= entailment_threshold:
-        label, chosen = SUPPORTED, best_entail
+    label = threshold_verdict(entail[best_entail], contradict[best_contradict],
+                              entailment_threshold=entailment_threshold,
+                              contradiction_threshold=contradiction_threshold)
+    if label == SUPPORTED:
+        chosen = best_entail
         reason = f"p(entailment) {entail[chosen]:.2f} >= {entailment_threshold:.2f}"
-    elif contradict[best_contradict] >= contradiction_threshold:
-        label, chosen = CONTRADICTED, best_contradict
+    elif label == CONTRADICTED:
+        chosen = best_contradict
         reason = f"p(contradiction) {contradict[chosen]:.2f} >= {contradiction_threshold:.2f}"
     else:
-        label, chosen = UNSUPPORTED, best_entail
+        chosen = best_entail
         reason = (f"no evidence entails (best p(entailment) {entail[chosen]:.2f}) "
                   f"or contradicts (best p(contradiction) {contradict[best_contradict]:.2f}) the claim")
     return Decision(label, chosen, _order(candidates, probabilities, label, chosen), reason)
+
+
+def threshold_verdict(best_entailment: float, best_contradiction: float, *, entailment_threshold: float,
+                      contradiction_threshold: float) -> Verdict:
+    """The rule on a claim's best p(entailment) and best p(contradiction) over its evidence."""
+    if best_entailment >= entailment_threshold:
+        return SUPPORTED
+    return CONTRADICTED if best_contradiction >= contradiction_threshold else UNSUPPORTED
 
 
 def decide_learned(candidates: list[Candidate], probabilities: np.ndarray, verdict: Verdict,

@@ -37,7 +37,8 @@ both each either neither all any some more most other another same own per via
 said says say according
 """.split())
 
-_WORD = re.compile(r"[\w][\w'’\-]*")
+WORD = re.compile(r"[\w][\w'’\-]*")
+_PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")  # ends a span
 STEM_CACHE_SIZE = 200_000  # distinct words whose stems are kept (~100 bytes each)
 
 
@@ -71,11 +72,10 @@ class Explainer:
 
     def novel_words(self, claim: str, evidence: str) -> list[tuple[re.Match, bool]]:
         """Each word of the claim, with whether it is a novel content word."""
-        evidence_words = [w.lower() for w in _WORD.findall(evidence)]
-        evidence_words += [part for w in evidence_words if "-" in w for part in w.split("-") if part]
+        evidence_words = lower_words(evidence)
         stems = {self.stem(w) for w in evidence_words}
         result = []
-        for match in _WORD.finditer(claim):
+        for match in WORD.finditer(claim):
             word = match.group().lower()
             if word in STOPWORDS or len(word) < 2:
                 result.append((match, False))
@@ -117,7 +117,7 @@ class Explainer:
     def _breaks(claim: str, words, left: int, right: int) -> bool:
         """Punctuation between two words ends a span."""
         between = claim[words[left][0].end():words[right][0].start()]
-        return bool(re.search(r"[,;:.!?()\"“”]", between))
+        return bool(_PUNCTUATION.search(between))
 
     @staticmethod
     def _span(claim: str, words, a: int, b: int) -> WordSpan:
@@ -131,9 +131,9 @@ class Explainer:
         for start, end in words:
             if spans:
                 between = claim[spans[-1][1]:start]
-                filler = _WORD.findall(between)
+                filler = WORD.findall(between)
                 if len(filler) <= self.gap and all(w.lower() in STOPWORDS for w in filler) \
-                        and not re.search(r"[,;:.!?()\"“”]", between):
+                        and not _PUNCTUATION.search(between):
                     spans[-1][1] = end
                     continue
             spans.append([start, end])
@@ -142,7 +142,7 @@ class Explainer:
     def phrase_spans(self, claim: str) -> list[WordSpan]:
         """Content phrases of the claim (runs of non-stopwords), for ablation when no
         word is novel."""
-        words = [(m, m.group().lower() not in STOPWORDS) for m in _WORD.finditer(claim)]
+        words = [(m, m.group().lower() not in STOPWORDS) for m in WORD.finditer(claim)]
         spans, current = [], None
         for index, (_, content) in enumerate(words):
             if content and current is not None and not self._breaks(claim, words, current[1], index) \
@@ -209,12 +209,18 @@ class Explainer:
                 continue  # a function word neither starts nor breaks a run
             if novel:
                 open_run = False
-            elif open_run and not re.search(r"[,;:.!?()\"“”]", evidence[runs[-1][1]:match.start()]):
+            elif open_run and not _PUNCTUATION.search(evidence[runs[-1][1]:match.start()]):
                 runs[-1][1] = match.end()
             else:
                 runs.append([match.start(), match.end()])
                 open_run = True
         return [(start, end) for start, end in runs]
+
+
+def lower_words(text: str) -> list[str]:
+    """The words of ``text`` in lower case, and the parts of its hyphenated words."""
+    words = [w.lower() for w in WORD.findall(text)]
+    return words + [part for w in words if "-" in w for part in w.split("-") if part]
 
 
 def _remove(text: str, span: WordSpan) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nli_check.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN
-from nli_check.pipeline.explain import STOPWORDS
+from nli_check.pipeline.explain import STOPWORDS, WORD, lower_words
 from nli_check.pipeline.pair import Candidate, TokenVectors
 from nli_check.pipeline.segment import Sentence
 
@@ -44,7 +44,6 @@ FEATURE_NAMES = (
     "soft_mean", "soft_min", "soft_low_share", "soft_novel_mean",
 )
 
-WORD = re.compile(r"[\w][\w'’\-]*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = frozenset({"not", "no", "never", "none", "nor", "nothing", "neither", "without", "cannot", "n't"})
 # A content word whose best soft match is below this counts as unmatched (soft_low_share).
@@ -109,9 +108,7 @@ class FeatureMaker:
         self.stem = stem
 
     def stems(self, text: str) -> set[str]:
-        words = [w.lower() for w in WORD.findall(text)]
-        words += [part for w in words if "-" in w for part in w.split("-") if part]
-        return {self.stem(w) for w in words}
+        return {self.stem(w) for w in lower_words(text)}
 
     def features(self, claim: str, candidates: Sequence[Candidate], rows: np.ndarray, chunk_row: np.ndarray,
                  chunk: str, source_stems: set[str], source_text: str, claim_tokens: TokenVectors,

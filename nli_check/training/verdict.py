@@ -18,6 +18,7 @@ they are scored with ``nli-check eval``, and :func:`leave_one_out` reads those r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -29,9 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from nli_check.batch.chunks import BatchChecker
+from nli_check.batch.corpus import Article, BadRow
 from nli_check.datasets.claim_pairs import ClaimPair
 from nli_check.errors import InputError
-from nli_check.labels import SUPPORTED, VERDICTS
+from nli_check.labels import SUPPORTED, UNSUPPORTED, VERDICTS
+from nli_check.pipeline.decide import threshold_verdict
 from nli_check.pipeline.features import FEATURE_NAMES
 from nli_check.pipeline.verdict import WORD_FEATURE_NAMES, LinearModel, VerdictHead, word_features
 
@@ -122,8 +126,6 @@ def compute_features(checker, pairs: Sequence[ClaimPair], *, workdir: Path,
 
 
 def _piece_key(pairs: Sequence[ClaimPair]) -> str:
-    import hashlib
-
     digest = hashlib.sha1()
     for pair in pairs:
         digest.update(f"{pair.claim}\x00{pair.chunk}\x00{pair.label}\x01".encode())
@@ -132,9 +134,12 @@ def _piece_key(pairs: Sequence[ClaimPair]) -> str:
 
 def _features_of(checker, pairs: Sequence[ClaimPair]) -> FeatureTable:
     rows, labels, datasets, words, word_labels, word_rows, rules = [], [], [], [], [], [], []
-    for pair, report in zip(pairs, check_together(checker, [(p.claim, [p.chunk]) for p in pairs])):
+    # The batch engine's driver: every pair's model work done together, step by step.
+    articles = [Article(line=index + 1, id=index, text=pair.claim, sources=[pair.chunk], source_names=["chunk"])
+                for index, pair in enumerate(pairs)]
+    for pair, report in zip(pairs, BatchChecker(checker).reports(articles)):
         # A claim the segmenter splits has one label for several sentences: not a clean example.
-        if report is None or len(report.claims) != 1 or report.claims[0].features is None:
+        if isinstance(report, BadRow) or len(report.claims) != 1 or report.claims[0].features is None:
             continue
         claim = report.claims[0]
         row = len(rows)
@@ -156,49 +161,6 @@ def _features_of(checker, pairs: Sequence[ClaimPair]) -> FeatureTable:
                         np.concatenate(words) if words else np.zeros((0, width)),
                         np.array(word_labels, dtype=np.int64), np.array(word_rows, dtype=np.int64),
                         np.array(rules, dtype=str))
-
-
-def check_together(checker, items: Sequence[tuple[str, list[str]]]) -> list:
-    """The reports of many (article, sources) checks, their model work done together: one
-    embedding call, one NLI pass and one token call per step for all of them. An item the
-    checker refuses (InputError) gets None."""
-    from nli_check.pipeline.checker import EmbedRequest, TokenRequest
-
-    steps, requests, reports = {}, {}, [None] * len(items)
-    for index, (article, sources) in enumerate(items):
-        generator = checker.check_steps(article, sources)
-        try:
-            requests[index] = next(generator)
-        except InputError:
-            continue
-        steps[index] = generator
-    while requests:
-        answers: dict[int, object] = {}
-        kinds = defaultdict(dict)
-        for index, request in requests.items():
-            kinds[type(request)][index] = request
-        if kinds[EmbedRequest]:
-            texts = [t for r in kinds[EmbedRequest].values() for t in r.claims + [s for f in r.sources for s in f]]
-            checker.embedder.encode(texts)  # one call; the answers below read the embedder's cache
-            for index, request in kinds[EmbedRequest].items():
-                answers[index] = checker._embed(request)
-        if kinds[TokenRequest]:
-            texts = [t for r in kinds[TokenRequest].values() for t in r.texts]
-            vectors = dict(zip(texts, checker.embedder.token_vectors(texts)))
-            answers.update({i: [vectors[t] for t in r.texts] for i, r in kinds[TokenRequest].items()})
-        scored = {i: r for i, r in requests.items() if i not in answers}
-        if scored:
-            everything = [pair for r in scored.values() for pairs in r.pairs for pair in pairs]
-            checker.nli.predict(everything, batch_size=checker.settings.batch_size)  # fills the model's cache
-            answers.update({i: [checker.nli.predict(pairs) for pairs in r.pairs] for i, r in scored.items()})
-        following = {}
-        for index, answer in answers.items():
-            try:
-                following[index] = steps[index].send(answer)
-            except StopIteration as done:
-                reports[index] = done.value
-        requests = following
-    return reports
 
 
 def fit_head(table: FeatureTable, *, trained_on: dict) -> VerdictHead:
@@ -307,8 +269,6 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
     3-way sets, macro-F1 of the two thresholds, of the head fitted on every training set,
     and of the head fitted without the set that dev set comes from (DEV_ORIGINS; a set
     with no training counterpart is out of domain for both heads)."""
-    from nli_check.evaluation.evaluate import aggregate
-
     full = fit_linear(table.features, table.labels, classes=len(VERDICTS))
     rows = []
     folders = [dev_records / name for name in MISSION_DEV_SETS]
@@ -317,14 +277,12 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
         origin = DEV_ORIGINS.get(folder.name)
         keep = table.datasets != origin if origin else np.ones(len(table.labels), dtype=bool)
         held = fit_linear(table.features[keep], table.labels[keep], classes=len(VERDICTS)) if origin else full
-        systems = {"thresholds": partial(_threshold_verdict, thresholds=thresholds),
-                   "head (all sets)": partial(_head_verdict, full),
-                   "head (without this set)": partial(_head_verdict, held)}
+        systems = {"thresholds": partial(threshold_label, thresholds=thresholds),
+                   "head (all sets)": partial(head_label, full),
+                   "head (without this set)": partial(head_label, held)}
         row = {"dataset": folder.name, "n": len(gold), "held_out_training_set": origin}
-        for name, decide in systems.items():
-            predicted = [aggregate([decide(x) if x is not None else "unsupported" for x in sentences] or
-                                   ["unsupported"]) for sentences in examples]
-            row[name] = _scores(gold, predicted)
+        for name, label in systems.items():
+            row[name] = replay_scores(gold, replay(examples, label))
         rows.append(row)
     return rows
 
@@ -342,18 +300,27 @@ def write_transfer(model_folder: Path, rows: list[dict], *, dev_records: Path) -
     return path
 
 
-def _threshold_verdict(x: np.ndarray, thresholds: tuple[float, float]) -> str:
-    entail, contradict = x[FEATURE_NAMES.index("entail_max")], x[FEATURE_NAMES.index("contradict_max")]
-    if entail >= thresholds[0]:
-        return "supported"
-    return "contradicted" if contradict >= thresholds[1] else "unsupported"
+def threshold_label(x: np.ndarray, thresholds: tuple[float, float]) -> str:
+    """The thresholds' verdict on a feature vector (its best p(entailment) and p(contradiction))."""
+    return threshold_verdict(x[FEATURE_NAMES.index("entail_max")], x[FEATURE_NAMES.index("contradict_max")],
+                             entailment_threshold=thresholds[0], contradiction_threshold=thresholds[1])
 
 
-def _head_verdict(model: LinearModel, x: np.ndarray) -> str:
+def head_label(model: LinearModel, x: np.ndarray) -> str:
     return str(VERDICTS[int(np.argmax(model.logits(x[None, :])[0]))])
 
 
-def _scores(gold: list[str], predicted: list[str]) -> dict:
+def replay(examples: list[list[np.ndarray | None]], label: Callable[[np.ndarray], str]) -> list[str]:
+    """Each example's verdict with its sentences labelled by ``label`` from their features
+    (a sentence no source statement matched is unsupported), aggregated as eval does."""
+    from nli_check.evaluation.evaluate import aggregate
+
+    return [aggregate([label(x) if x is not None else UNSUPPORTED for x in sentences] or [UNSUPPORTED])
+            for sentences in examples]
+
+
+def replay_scores(gold: list[str], predicted: list[str]) -> dict:
+    """Balanced accuracy supported vs not, and 3-way macro-F1 on a 3-way set."""
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
     binary_gold = [g == "supported" for g in gold]
