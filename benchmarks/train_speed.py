@@ -26,7 +26,8 @@ def seconds_per_step(pairs, *, precision: str, steps: int, workdir: Path) -> dic
     from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments
 
     from nli_check.labels import LABEL2ID
-    from nli_check.training.train import LengthBucketBatchSampler, base_model_folder
+    from nli_check.training.bases import base_model_folder
+    from nli_check.training.train import LengthBucketBatchSampler
 
     model = CrossEncoder(str(base_model_folder("minilm", workdir)), num_labels=3, max_length=256)
     dataset = Dataset.from_dict({"premise": [p.premise for p in pairs], "hypothesis": [p.hypothesis for p in pairs],

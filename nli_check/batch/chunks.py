@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -164,8 +165,14 @@ class BatchChecker:
 
     def _embed(self, requests, chunk_vectors: LRUCache) -> None:
         embedder = self.checker.embedder
+        # A source that several of the chunk's articles cite is embedded whole (once per run);
+        # another, only in the part its article's first stage kept. Either way on its own, and
+        # decided by the chunk alone, so a resumed chunk computes the same vectors.
+        requests = list(requests)
+        cited = Counter(content_key(*whole) for request in requests for whole in request.whole_sources)
         for request in requests:
-            for sentences in request.sources:
+            for kept, whole in zip(request.sources, request.whole_sources or request.sources):
+                sentences = whole if cited[content_key(*whole)] > 1 else kept
                 key = content_key(*sentences)
                 if key not in self._source_vectors:
                     isolated: LRUCache = LRUCache(len(sentences) + 1)

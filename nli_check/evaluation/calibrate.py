@@ -54,8 +54,10 @@ def collect(checker, evalsets: list[EvalSet], *, progress_factory=None) -> dict[
         if evalset.split != "dev":
             raise InputError(f"{evalset.name} ({evalset.origin}) is a {evalset.split} split: "
                              "calibration fits on dev data only")
-    # The thresholds are what is fitted, so they decide here even for a model with a learned head.
-    run = checker.with_settings(explain=False, evidence_shown=1000, similarity_floor=0.0, learned_verdict=False)
+    # The thresholds are what is fitted, so they decide here even for a model with a learned head,
+    # and every candidate is scored (no early exit, which depends on the thresholds).
+    run = checker.with_settings(explain=False, evidence_shown=1000, similarity_floor=0.0, learned_verdict=False,
+                                early_exit=False)
     collected = {}
     for evalset in evalsets:
         bar = progress_factory(evalset) if progress_factory else None

@@ -269,6 +269,9 @@ def describe(evalset: EvalSet, checker, system: str) -> dict:
         "thresholds": {**decision_thresholds(checker),
                        **({"lexical_support": LEXICAL_SUPPORT_THRESHOLD} if system == "lexical-overlap" else {})},
         "verdict": decision_rule(checker) if system == "checker" else "thresholds",
+        # the work skipped before and during NLI (a checker record without it had neither)
+        "work": {"first_stage_cut": checker.settings.first_stage_cut, "first_stage": checker.settings.first_stage,
+                 "early_exit": checker.settings.early_exit},
     }
 
 

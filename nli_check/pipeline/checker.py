@@ -11,6 +11,7 @@ import copy
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,11 +20,12 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, default_nli_model_path, model_settings
 from nli_check.errors import InputError
-from nli_check.labels import SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.decide import Decision, decide, decide_learned
 from nli_check.pipeline.explain import Explainer, WordSpan
 from nli_check.pipeline.features import ClaimFeatures, FeatureMaker, evidence_chunk
+from nli_check.pipeline.first_stage import FirstStage
 from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span, VerdictScores
@@ -69,6 +71,7 @@ class Checker:
         self.feature_maker = FeatureMaker(self.explainer.stem)
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
+        self.first_stage: FirstStage | None = None  # loaded when a check first narrows its sources
 
     def with_settings(self, **overrides) -> Checker:
         """The same loaded models and caches with some settings changed (e.g. ``explain=False``
@@ -142,12 +145,13 @@ class Checker:
         document = self.segment(article, sources, article_format=article_format, source_formats=source_formats,
                                 source_names=source_names, article_name=article_name, source_pages=source_pages,
                                 citations=citations)
-        embeddings = yield EmbedRequest([claim.text for claim in document.claims],
-                                        [[sentence.text for sentence in found] for found in document.sources])
+        kept = self.first_stage_rows(document)
+        request, embedded = _embed_request(document, kept)
+        embeddings = _spread((yield request), embedded)
         candidates = self.pair(document.claims, document.sources, embeddings.claims, embeddings.sources,
-                               [cited or None for cited in document.cited])
+                               [cited or None for cited in document.cited], rows=kept)
         decided = yield from self.decide_steps(document, document.claims, candidates)
-        elsewhere = self.uncited_candidates(document, decided, embeddings)
+        elsewhere = self.uncited_candidates(document, decided, embeddings, kept)
         supported_elsewhere: dict[int, str] = {}
         if elsewhere:
             others = yield from self.decide_steps(document, [document.claims[i] for i in elsewhere],
@@ -198,16 +202,40 @@ class Checker:
         cited = citations.per_claim(claims) if citations is not None else [()] * len(claims)
         return SegmentedInput(article, claims, source_sentences, names, warnings, pages, cited)
 
+    def first_stage_rows(self, document: SegmentedInput) -> list[np.ndarray] | None:
+        """Per claim, the source sentences (indices over all sources in order) that the first
+        stage keeps for it, among the sources it cites and among all; None when the first
+        stage is off or would keep every sentence anyway."""
+        cut = self.settings.first_stage_cut
+        total = sum(len(found) for found in document.sources)
+        neighbours = max(self.settings.window - 1, 0)
+        if not cut or total <= cut * (2 * neighbours + 1):
+            return None
+        if self.first_stage is None:
+            self.first_stage = FirstStage()
+        claims = [claim.text for claim in document.claims]
+        sentences = [sentence.text for found in document.sources for sentence in found]
+        bounds = list(np.cumsum([0] + [len(found) for found in document.sources]))
+        keep = partial(self.first_stage.keep, claims, sentences, cut=cut, neighbours=neighbours, boundaries=bounds,
+                       method=self.settings.first_stage)
+        kept = keep()
+        if any(document.cited):  # a citing claim is paired with its cited sources first
+            cited = keep(allowed=[cited or None for cited in document.cited])
+            kept = [np.union1d(a, b) for a, b in zip(kept, cited)]
+        return None if all(len(rows) == total for rows in kept) else kept
+
     def pair(self, claims: list[Sentence], sources: list[list[Sentence]], claim_vectors: np.ndarray,
-             source_vectors: np.ndarray, allowed: list[tuple[int, ...] | None]) -> list[list[Candidate]]:
-        """Each claim's candidate evidence among the sources it may be paired with."""
+             source_vectors: np.ndarray, allowed: list[tuple[int, ...] | None],
+             rows: list[np.ndarray] | None = None) -> list[list[Candidate]]:
+        """Each claim's candidate evidence among the sources it may be paired with (and,
+        after a first stage, among the sentences it kept)."""
         return pair_claims(claims, sources, claim_vectors=claim_vectors, source_vectors=source_vectors,
                            top_k=self.settings.top_k, window=self.settings.window,
                            similarity_floor=self.settings.similarity_floor,
-                           allowed=allowed if any(a is not None for a in allowed) else None)
+                           allowed=allowed if any(a is not None for a in allowed) else None, rows=rows)
 
-    def uncited_candidates(self, document: SegmentedInput, decided: list[Decided],
-                           embeddings: Embeddings) -> dict[int, list[Candidate]]:
+    def uncited_candidates(self, document: SegmentedInput, decided: list[Decided], embeddings: Embeddings,
+                           kept: list[np.ndarray] | None = None) -> dict[int, list[Candidate]]:
         """For each claim that cites sources which do not support it, its candidate
         evidence in the sources it does not cite (only claims that have some)."""
         everything = set(range(len(document.sources)))
@@ -216,7 +244,8 @@ class Checker:
         if not indices:
             return {}
         found = self.pair([document.claims[i] for i in indices], document.sources, embeddings.claims[indices],
-                          embeddings.sources, [tuple(everything - set(document.cited[i])) for i in indices])
+                          embeddings.sources, [tuple(everything - set(document.cited[i])) for i in indices],
+                          rows=None if kept is None else [kept[i] for i in indices])
         return {index: candidates for index, candidates in zip(indices, found) if candidates}
 
     def decide_steps(self, document: SegmentedInput, claims: list[Sentence], candidates: list[list[Candidate]]
@@ -224,6 +253,8 @@ class Checker:
         """One verdict per claim: NLI on its candidates, then the two thresholds; or, with
         a learned head, NLI on its candidates and its evidence chunk, token vectors of both
         for the soft alignment, then the head on the claim's features."""
+        if self.head is None and not self.settings.features and self.settings.early_exit:
+            return (yield from self.early_exit_steps(claims, candidates))
         pairs = [(c.text, claim.text) for claim, found in zip(claims, candidates) for c in found]
         if self.head is None and not self.settings.features:
             [probabilities] = yield ScoreRequest([pairs])
@@ -248,6 +279,30 @@ class Checker:
                 decided[i] = Decided(candidates[i], rows[i], decide_learned(candidates[i], rows[i], label, shares),
                                      features, shares)
         return decided
+
+    def early_exit_steps(self, claims: list[Sentence], candidates: list[list[Candidate]]
+                         ) -> Generator[ScoreRequest, object, list[Decided]]:
+        """The thresholds' verdicts, scoring each claim's best match first (all claims in one
+        request) and the rest of its candidates (one more request) only where that match does
+        not settle the verdict (see ``Settings.early_exit``). A settled claim keeps just its
+        best match as evidence."""
+        settings = self.settings
+        firsts = [i for i, found in enumerate(candidates) if found]
+        if not firsts:
+            return self.decide(candidates, np.zeros((0, 3)))
+        [first_rows] = yield ScoreRequest([[(candidates[i][0].text, claims[i].text) for i in firsts]])
+        kept = [found[:1] for found in candidates]
+        for i, row in zip(firsts, first_rows):
+            entail, contradict = row[ENTAILMENT_COLUMN], row[CONTRADICTION_COLUMN]
+            if not (entail >= settings.entailment_threshold or contradict >= settings.exit_contradiction
+                    or entail < settings.exit_entailment_below):
+                kept[i] = candidates[i]
+        rest_pairs = [(c.text, claims[i].text) for i in firsts for c in kept[i][1:]]
+        rest_rows = (yield ScoreRequest([rest_pairs]))[0] if rest_pairs else np.zeros((0, 3))
+        rows, first_row, rest = [], dict(zip(firsts, first_rows)), iter(rest_rows)
+        for i in firsts:
+            rows += [first_row[i]] + [next(rest) for _ in kept[i][1:]]
+        return self.decide(kept, np.array(rows).reshape(-1, 3))
 
     def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
         """One verdict per claim by the two thresholds, from the rows of ``probabilities``
@@ -383,7 +438,10 @@ class EmbedRequest:
     """:meth:`Checker.check_steps` asks for the vectors of these texts."""
 
     claims: list[str]
-    sources: list[list[str]]  # the sentences of each source
+    sources: list[list[str]]  # the sentences of each source that the first stage kept
+    # every sentence of each source; a driver may embed a whole source instead of the kept
+    # part (batch does, for a source that several articles cite)
+    whole_sources: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -425,6 +483,31 @@ def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, objec
             request = steps.send(answer)
         except StopIteration as done:
             return done.value
+
+
+def _embed_request(document: SegmentedInput, kept: list[np.ndarray] | None) -> tuple[EmbedRequest, np.ndarray]:
+    """The request for the claims' vectors and those of the source sentences some claim
+    kept (all of them without a first stage), and which sentences those are (over all
+    sources, in order)."""
+    flat = [sentence.text for found in document.sources for sentence in found]
+    embedded = np.ones(len(flat), dtype=bool)
+    if kept is not None:
+        embedded[:] = False
+        embedded[np.concatenate(kept)] = True
+    bounds = list(pairwise(np.cumsum([0] + [len(found) for found in document.sources])))
+    return EmbedRequest([claim.text for claim in document.claims],
+                        [[flat[i] for i in range(a, b) if embedded[i]] for a, b in bounds],
+                        [flat[a:b] for a, b in bounds]), embedded
+
+
+def _spread(embeddings: Embeddings, embedded: np.ndarray) -> Embeddings:
+    """Source vectors back in place over all sentences; those not embedded stay zero (the
+    first stage left them out, and pairing never offers them)."""
+    if embedded.all():
+        return embeddings
+    vectors = np.zeros((len(embedded), embeddings.claims.shape[1]), dtype=np.float32)
+    vectors[embedded] = embeddings.sources
+    return Embeddings(embeddings.claims, vectors)
 
 
 def _split(probabilities: np.ndarray, candidates: list[list[Candidate]]) -> list[np.ndarray]:

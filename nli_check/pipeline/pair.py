@@ -115,7 +115,8 @@ class Embedder:
 
 def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_vectors: np.ndarray,
                 source_vectors: np.ndarray, top_k: int, window: int, similarity_floor: float,
-                allowed: Sequence[Collection[int] | None] | None = None) -> list[list[Candidate]]:
+                allowed: Sequence[Collection[int] | None] | None = None,
+                rows: Sequence[np.ndarray] | None = None) -> list[list[Candidate]]:
     """For each claim, the candidate evidence to score with NLI (empty: no match).
 
     Args:
@@ -125,6 +126,8 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_
         source_vectors: one unit vector per source sentence, all sources in order.
         allowed: per claim, the indices of the sources it may be paired with (None: all),
             e.g. the sources the claim cites.
+        rows: per claim, the source sentences (indices over all sources in order) it may be
+            paired with, as the first stage kept them (None: all).
 
     Returns:
         One list of :class:`Candidate` per claim, best match first.
@@ -144,6 +147,9 @@ def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_
         if allowed is not None and allowed[c] is not None:
             # Sentences of other sources fall below any floor: never offered, never a neighbour.
             scores = np.where(np.isin(source_of_row, list(allowed[c])), scores, -np.inf)
+        if rows is not None:
+            # Sentences the first stage left out were never embedded: never offered, never a neighbour.
+            scores = np.where(np.isin(np.arange(len(flat)), rows[c]), scores, -np.inf)
         order = np.argsort(-scores, kind="stable")[:top_k]
         candidates: dict[tuple[int, int, int], Candidate] = {}
         for row in order:

