@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -72,20 +71,6 @@ def flops_per_token(config, tokens: float) -> float:
     return 2 * layers * (4 * h * h + 2 * h * ffn + 2 * tokens * h)
 
 
-def cpu() -> dict:
-    model, flags = platform.processor() or "unknown", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    return {"model": model, "flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -97,12 +82,13 @@ def main() -> None:
     import torch
 
     from nli_check import Checker
+    from nli_check.training.train import cpu_description
 
     article, sources = corpus(args.data, 1000, 5000)
     doubled = sources + unrelated_documents(args.data, sum(len(s.split()) for s in sources))
     checker = Checker(precision=args.precision)
     limit = matmul_gflops()
-    result = {"cpu": cpu(), "torch_threads": torch.get_num_threads(), "matmul_gflops_float32": round(limit, 1),
+    result = {"cpu": cpu_description(), "torch_threads": torch.get_num_threads(), "matmul_gflops_float32": round(limit, 1),
               "precision": checker.nli.precision}
 
     spent = {"embed": 0.0, "nli": 0.0, "tokens": 0}

@@ -391,10 +391,9 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
                                   loss=losses.CrossEntropyLoss(model), callbacks=[clock])
     checkpointing = (LongBatchCheckpointing(model.model, config.checkpoint_above_tokens)
                      if config.checkpoint_above_tokens is not None else None)
-    if resume:
-        logger.info("resuming from the last checkpoint in %s", checkpoints)
     first_step = 0
     if resume:
+        logger.info("resuming from the last checkpoint in %s", checkpoints)
         last = max(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.rsplit("-", 1)[1]))
         first_step = int(last.name.rsplit("-", 1)[1])
     trainer.train(resume_from_checkpoint=True if resume else None)
