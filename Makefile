@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup benchmark card leaderboard teacher-base teacher
+.PHONY: demo test setup benchmark card leaderboard teacher-base teacher student
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,3 +81,13 @@ teacher: teacher-base
 	$(BIN)/nli-check train --base mpnet --mix teacher --learning-rate 3e-5 --checkpoint-above-tokens -1 \
 		--workdir $(TEACHER_WORK) --output $(TEACHER_MODEL) --stage-minutes $(TEACHER_STAGE_MINUTES) \
 		$(if $(wildcard $(TEACHER_WORK)/checkpoints/checkpoint-*),--resume)
+
+# The student (issue 19): the teacher labels the teacher mix and pairs the checker forms from the
+# training sets' documents; the shipped model continues on those probabilities (and the gold
+# labels). Pairs and targets are written once to STUDENT_WORK; run again to continue.
+STUDENT_WORK ?= $(HOME)/.cache/nli-check/train/nli-minilm-student
+STUDENT_MODEL ?= $(HOME)/.cache/nli-check/models/nli-minilm-student
+student: $(STAMP)
+	$(BIN)/nli-check distil --teacher $(TEACHER_MODEL) --base models/nli-minilm-l6 --mix teacher \
+		--workdir $(STUDENT_WORK) --output $(STUDENT_MODEL) --stage-minutes $(TEACHER_STAGE_MINUTES) \
+		$(if $(wildcard $(STUDENT_WORK)/checkpoints/checkpoint-*),--resume)

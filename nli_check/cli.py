@@ -41,6 +41,13 @@ first_stage_option = click.option(
 early_exit_option = click.option(
     "--no-early-exit", is_flag=True,
     help="Score every candidate of every claim (by default a claim whose best match already entails it stops there).")
+accurate_model_option = click.option(
+    "--accurate-model", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+    help="A cascade: claims --model decides close to a threshold are decided again by this slower, more "
+         "accurate NLI model (e.g. the mpnet teacher of make teacher).")
+cascade_margin_option = click.option(
+    "--cascade-margin", type=click.FloatRange(0, 1), default=_DEFAULTS.cascade_margin, show_default=True,
+    help="With --accurate-model: how close to a threshold a claim's best probability must be to be scored again.")
 
 
 def _fail(message: str) -> None:
@@ -96,9 +103,11 @@ def main() -> None:
 @verdict_option
 @first_stage_option
 @early_exit_option
+@accurate_model_option
+@cascade_margin_option
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
           embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain, verdict,
-          first_stage_cut, no_early_exit) -> None:
+          first_stage_cut, no_early_exit, accurate_model, cascade_margin) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
@@ -121,7 +130,9 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                           settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
                                                              learned_verdict=verdict == "learned",
                                                              first_stage_cut=first_stage_cut,
-                                                             early_exit=not no_early_exit))
+                                                             early_exit=not no_early_exit,
+                                                             cascade_margin=cascade_margin),
+                          accurate_model=accurate_model)
         report = check_inputs(checker, inputs)
         article_document = inputs.article
         if fmt == "html":  # the article text restores its paragraphs in the page
@@ -181,6 +192,53 @@ def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no
         run_training(data_root=data_root, output=output, config=config, max_steps=max_steps, resume=resume,
                      workdir=workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name,
                      stage_minutes=stage_minutes)
+    except InputError as error:
+        _fail(str(error))
+
+
+@main.command()
+@click.option("--teacher", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True,
+              help="The teacher model folder (e.g. the mpnet model of make teacher).")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True, help="Folder of the labelled sets.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where the student model folder goes.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Pairs, teacher targets, checkpoints, stage log [default: ~/.cache/nli-check/train/<output name>].")
+@click.option("--base", default="minilm", show_default=True,
+              help="The student's starting point: minilm, or a model folder (the shipped model continues).")
+@click.option("--mix", type=click.Choice(list(TRAIN_MIXES)), default="teacher", show_default=True,
+              help="The labelled pairs (config.TRAIN_MIXES).")
+@click.option("--checker-claims", type=click.IntRange(min=0), default=3000, show_default=True,
+              help="Claims of the training sets whose checker-formed pairs the teacher also labels.")
+@click.option("--gold-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="The gold label's share of the loss where a pair has one.")
+@click.option("--resume", is_flag=True, help="Continue the run whose checkpoints are in --workdir (same settings).")
+@click.option("--stage-minutes", type=click.FloatRange(min=1), default=None,
+              help="End this stage with a checkpoint after this much wall time (continue with --resume).")
+@click.option("--max-steps", type=int, default=-1, help="Steps in the whole schedule (default: one epoch).")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--learning-rate", type=float, default=5e-5, show_default=True)
+@precision_option
+@click.option("--progress/--no-progress", default=None)
+def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_weight, resume, stage_minutes,
+           max_steps, seed, learning_rate, precision, progress) -> None:
+    """Distil a teacher NLI model into a student: the teacher labels the training mix and
+    checker-formed pairs, the student learns its probabilities (and the gold labels)."""
+    from nli_check.training.distil import distil as run_distil
+    from nli_check.training.train import TrainConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    show = sys.stderr.isatty() if progress is None else progress
+    config = TrainConfig(base_model=base, mix=mix, seed=seed, learning_rate=learning_rate, precision=precision,
+                         gold_weight=gold_weight)
+    try:
+        run_distil(data_root=data_root, teacher=teacher, output=output, config=config,
+                   workdir=workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name,
+                   checker_claims=checker_claims, max_steps=max_steps, resume=resume, stage_minutes=stage_minutes,
+                   precision=precision,
+                   progress=(lambda what, done, total: click.echo(f"{what}: {done}/{total}", err=True))
+                   if show else None)
     except InputError as error:
         _fail(str(error))
 
@@ -319,8 +377,11 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @verdict_option
 @first_stage_option
 @early_exit_option
+@accurate_model_option
+@cascade_margin_option
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
-                 device, precision, no_plots, progress, verdict, first_stage_cut, no_early_exit) -> None:
+                 device, precision, no_plots, progress, verdict, first_stage_cut, no_early_exit, accurate_model,
+                 cascade_margin) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
     from nli_check.evaluation.evaluate import decision_rule, decision_thresholds, evaluate, headline, write_results
     from nli_check.evaluation.leaderboard import record as write_record
@@ -330,7 +391,8 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
         evalsets = _load_sets(datasets, data_root, label_map, limit)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
                           settings=Settings(learned_verdict=verdict == "learned", first_stage_cut=first_stage_cut,
-                                            early_exit=not no_early_exit))
+                                            early_exit=not no_early_exit, cascade_margin=cascade_margin),
+                          accurate_model=accurate_model)
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
         for evalset in evalsets:
             results = evaluate(evalset, checker, baselines=baselines, spans=spans, progress_factory=factory)

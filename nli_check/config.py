@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.2"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores
+SCHEMA_VERSION = "1.3"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model
 
 # Verdict and NLI labels are defined once, in nli_check.labels.
 
@@ -107,6 +107,9 @@ class Settings:
     early_exit: bool = True
     exit_contradiction: float = 1.01  # above 1: never (only a supported verdict is final, exactly)
     exit_entailment_below: float = 0.0  # 0: never
+    # cascade (Checker(accurate_model=...)): a claim whose best p(entailment) or p(contradiction)
+    # lies closer than this to its threshold is decided again by the accurate model
+    cascade_margin: float = 0.2
     # inference
     batch_size: int = 32
     max_length: int = 256

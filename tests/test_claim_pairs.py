@@ -447,3 +447,15 @@ def test_counts_and_jsonl(data, tmp_path):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == len(pairs) and set(rows[0]) == {"claim", "chunk", "label", "dataset", "rule", "spans"}
     assert all(re.fullmatch(r"supported|contradicted|unsupported", row["label"]) for row in rows)
+
+
+def test_claim_documents_keep_training_claims_with_whole_documents_and_hold_out_dev(data):
+    documents = cp.claim_documents(data)
+    assert documents and all(len(d.doc) >= 3 for d in documents)
+    assert len({(d.claim, d.doc) for d in documents}) == len(documents)
+    text = " || ".join(d.claim.lower() + " " + " ".join(d.doc).lower() for d in documents)
+    assert "vitamin d" not in text and "remdesivir" not in text
+    saliva = [d for d in documents if d.dataset == "check_covid" and "thirty minutes" in d.claim]
+    assert saliva and saliva[0].doc == tuple(ABSTRACT)
+    with pytest.raises(ValueError, match="unknown set"):
+        cp.claim_documents(data, sets=["nope"])

@@ -88,6 +88,10 @@ class BatchChecker:
 
     def __init__(self, checker, *, store: ScoreStore | None = None,
                  source_cache_size: int = BATCH_SOURCE_CACHE) -> None:
+        if getattr(checker, "accurate", None) is not None:
+            # Scores are stored and shared per (evidence, claim), for one model.
+            raise InputError("batch scoring runs one NLI model: a checker with an accurate model (cascade) "
+                             "is for check and eval")
         self.checker = checker
         self.store = store
         # Vectors of a source's sentences, keyed by the source's sentences; each source

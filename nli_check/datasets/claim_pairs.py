@@ -1025,3 +1025,45 @@ def write_jsonl(pairs: Sequence[ClaimPair], path: Path) -> None:
                          "rule": p.rule, "spans": [list(span) for span in p.spans]}, ensure_ascii=False)
              for p in pairs]
     write_atomically(Path(path), "".join(line + "\n" for line in lines))
+
+
+@dataclass(frozen=True)
+class ClaimDocument:
+    """A claim and the whole document it was checked against (its sentences), unlabelled
+    for what the checker will pair it with; for pairs formed by the checker's own pairing."""
+
+    claim: str
+    doc: tuple[str, ...]
+    dataset: str
+
+
+def claim_documents(root: Path, *, sets: Sequence[str] | None = None, min_sentences: int = 3) -> list[ClaimDocument]:
+    """Each distinct (claim, document) of the evidence-marked sets' training portions, with
+    every dev and test claim and document held out as :func:`build_claim_pairs` holds them.
+
+    Args:
+        root: the labelled-data folder.
+        sets: names from :data:`SETS`; None: every set whose files are here.
+        min_sentences: documents shorter than this are left out (nothing to choose among).
+
+    Returns:
+        The claims with their documents, in the order of the sets and their rows.
+    """
+    names = list(SETS) if sets is None else list(sets)
+    unknown = [name for name in names if name not in SETS]
+    if unknown:
+        raise ValueError(f"unknown set(s) {', '.join(unknown)}; expected some of {', '.join(SETS)}")
+    root = Path(root)
+    holdout = _holdout(root)
+    found: dict[tuple[str, str], ClaimDocument] = {}
+    for name in names:
+        marker, reader = SETS[name]
+        if not (root / marker).is_file():
+            if sets is not None:
+                raise InputError(f"{root / marker}: data file not found")
+            continue
+        for record in reader(root):
+            if len(record.doc) < min_sentences or holdout.holds(record):
+                continue
+            found.setdefault((_norm(record.claim), record.doc_key), ClaimDocument(record.claim, record.doc, name))
+    return list(found.values())

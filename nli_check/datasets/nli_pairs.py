@@ -49,11 +49,12 @@ LABEL_MAPS: dict[str, dict[str, NLILabel]] = {
 
 @dataclass(frozen=True)
 class Pair:
-    """One labelled (premise, hypothesis) pair; ``label`` is one of :data:`nli_check.labels.NLI_LABELS`."""
+    """One (premise, hypothesis) pair; ``label`` is one of :data:`nli_check.labels.NLI_LABELS`,
+    or None for a pair no set labels (a teacher labels it in distillation)."""
 
     premise: str
     hypothesis: str
-    label: NLILabel
+    label: NLILabel | None
     dataset: str
 
 

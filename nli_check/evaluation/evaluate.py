@@ -271,7 +271,11 @@ def describe(evalset: EvalSet, checker, system: str) -> dict:
         "verdict": decision_rule(checker) if system == "checker" else "thresholds",
         # the work skipped before and during NLI (a checker record without it had neither)
         "work": {"first_stage_cut": checker.settings.first_stage_cut, "first_stage": checker.settings.first_stage,
-                 "early_exit": checker.settings.early_exit},
+                 "early_exit": checker.settings.early_exit,
+                 "cascade": None if checker.accurate is None else {
+                     "accurate_model": checker.accurate.model_name, "margin": checker.settings.cascade_margin,
+                     "accurate_thresholds": [checker.accurate.settings.entailment_threshold,
+                                             checker.accurate.settings.contradiction_threshold]}},
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
@@ -45,6 +45,9 @@ class Checker:
             float32), ``"float32"`` or ``"bfloat16"``, for both models.
         settings: what shapes the check; a value given here always wins over the model's
             stored thresholds, those left at None come from the model folder.
+        accurate_model: a slower, more accurate NLI model folder for a cascade: claims the
+            model decides with a margin under ``settings.cascade_margin`` (see
+            :meth:`cascade_steps`) are scored again by it and decided by its own thresholds.
 
     Examples:
         >>> checker = Checker(settings=Settings(explain=False))
@@ -53,11 +56,12 @@ class Checker:
 
     def __init__(self, *, model: str | Path | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
                  device: str | None = None, precision: str = DEFAULT_PRECISION,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, accurate_model: str | Path | None = None) -> None:
         model_path = Path(model) if model is not None else default_nli_model_path()
         if model is None and not (model_path / "config.json").is_file():
             raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
-        base = (settings or Settings()).for_model(model_settings(model_path))
+        given = settings or Settings()
+        base = given.for_model(model_settings(model_path))
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
         self.embedder = Embedder(embedding_model, device=device, precision=precision)
@@ -72,6 +76,17 @@ class Checker:
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
         self.first_stage: FirstStage | None = None  # loaded when a check first narrows its sources
+        self.accurate: Checker | None = None
+        if accurate_model is not None:
+            if base.learned_verdict:
+                raise InputError("a cascade decides by thresholds: the learned verdict and an accurate model "
+                                 "do not combine")
+            # The same checker (models, caches) but for its NLI model and that model's thresholds.
+            self.accurate = copy.copy(self)
+            self.accurate.settings = given.for_model(model_settings(accurate_model))
+            self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
+                                         precision=precision)
+            self.accurate.model_name = str(accurate_model)
 
     def with_settings(self, **overrides) -> Checker:
         """The same loaded models and caches with some settings changed (e.g. ``explain=False``
@@ -91,6 +106,10 @@ class Checker:
         if key not in self._segment_cache:
             self._segment_cache.put(key, self.segmenter.segment(text, fmt=fmt, name=name))
         return self._segment_cache.get(key)
+
+    def _score(self, request: ScoreRequest) -> list[np.ndarray]:
+        nli = self.accurate.nli if request.model == "accurate" else self.nli
+        return [nli.predict(pairs, batch_size=self.settings.batch_size) for pairs in request.pairs]
 
     def _score_one_premise(self, premise: str, hypotheses: list[str]):
         return self.nli.predict([(premise, h) for h in hypotheses], batch_size=self.settings.batch_size)
@@ -121,11 +140,12 @@ class Checker:
         steps = self.check_steps(article, sources, article_format=article_format, source_formats=source_formats,
                                  source_names=source_names, article_name=article_name, source_pages=source_pages,
                                  citations=citations)
-        report = run_steps(steps, embed=self._embed,
-                           score=lambda request: [self.nli.predict(pairs, batch_size=self.settings.batch_size)
-                                                  for pairs in request.pairs],
+        accurate_before = self.accurate.nli.pairs_scored if self.accurate is not None else 0
+        report = run_steps(steps, embed=self._embed, score=self._score,
                            tokens=lambda request: self.embedder.token_vectors(request.texts))
         report.nli_pairs = self.nli.pairs_scored - scored_before
+        if self.accurate is not None:
+            report.nli_pairs += self.accurate.nli.pairs_scored - accurate_before
         return report
 
     def check_steps(self, article: str, sources: Sequence[str], *, article_format: str = "text",
@@ -145,17 +165,15 @@ class Checker:
         document = self.segment(article, sources, article_format=article_format, source_formats=source_formats,
                                 source_names=source_names, article_name=article_name, source_pages=source_pages,
                                 citations=citations)
-        kept = self.first_stage_rows(document)
-        request, embedded = _embed_request(document, kept)
-        embeddings = _spread((yield request), embedded)
-        candidates = self.pair(document.claims, document.sources, embeddings.claims, embeddings.sources,
-                               [cited or None for cited in document.cited], rows=kept)
+        embeddings, kept, candidates = yield from self.pairing_steps(document)
         decided = yield from self.decide_steps(document, document.claims, candidates)
+        decided = yield from self.cascade_steps(document, document.claims, candidates, decided)
         elsewhere = self.uncited_candidates(document, decided, embeddings, kept)
         supported_elsewhere: dict[int, str] = {}
         if elsewhere:
-            others = yield from self.decide_steps(document, [document.claims[i] for i in elsewhere],
-                                                  list(elsewhere.values()))
+            claims_elsewhere, found_elsewhere = [document.claims[i] for i in elsewhere], list(elsewhere.values())
+            others = yield from self.decide_steps(document, claims_elsewhere, found_elsewhere)
+            others = yield from self.cascade_steps(document, claims_elsewhere, found_elsewhere, others)
             for index, other in zip(elsewhere, others):
                 if other.decision.label == SUPPORTED:
                     supported_elsewhere[index] = document.names[other.candidates[other.decision.chosen].source]
@@ -163,6 +181,25 @@ class Checker:
         if plan.ablations:
             plan.choose((yield ScoreRequest(plan.requests())))
         return self.report(document, decided, plan.spans, supported_elsewhere)
+
+    def candidate_pairs(self, article: str, sources: Sequence[str]) -> list[tuple[str, str]]:
+        """The (evidence, claim) pairs a check of ``article`` against ``sources`` would hand to
+        the NLI model (every candidate of every claim, no early exit), without scoring them:
+        pairs in the checker's own shapes, for a teacher to label (``nli_check.training.distil``).
+
+        Examples:
+            >>> checker.candidate_pairs("The council approved the plan.", ["The plan was approved."])
+            [('The plan was approved.', 'The council approved the plan.')]
+        """
+        document = self.segment(article, sources, article_format="text", source_formats=None, source_names=None,
+                                article_name="article")
+        steps = self.pairing_steps(document)
+        try:
+            steps.send(self._embed(next(steps)))
+        except StopIteration as done:
+            _, _, candidates = done.value
+        return [(candidate.text, claim.text) for claim, found in zip(document.claims, candidates)
+                for candidate in found]
 
     # ---- the steps, in order
 
@@ -223,6 +260,18 @@ class Checker:
             cited = keep(allowed=[cited or None for cited in document.cited])
             kept = [np.union1d(a, b) for a, b in zip(kept, cited)]
         return None if all(len(rows) == total for rows in kept) else kept
+
+    def pairing_steps(self, document: SegmentedInput
+                      ) -> Generator[EmbedRequest, Embeddings, tuple[Embeddings, list[np.ndarray] | None,
+                                                                   list[list[Candidate]]]]:
+        """First stage, one embedding request, then each claim's candidate evidence; returns
+        the embeddings, the rows the first stage kept (None: all) and the candidates."""
+        kept = self.first_stage_rows(document)
+        request, embedded = _embed_request(document, kept)
+        embeddings = _spread((yield request), embedded)
+        candidates = self.pair(document.claims, document.sources, embeddings.claims, embeddings.sources,
+                               [cited or None for cited in document.cited], rows=kept)
+        return embeddings, kept, candidates
 
     def pair(self, claims: list[Sentence], sources: list[list[Sentence]], claim_vectors: np.ndarray,
              source_vectors: np.ndarray, allowed: list[tuple[int, ...] | None],
@@ -304,6 +353,27 @@ class Checker:
             rows += [first_row[i]] + [next(rest) for _ in kept[i][1:]]
         return self.decide(kept, np.array(rows).reshape(-1, 3))
 
+    def cascade_steps(self, document: SegmentedInput, claims: list[Sentence], candidates: list[list[Candidate]],
+                      decided: list[Decided]) -> Generator[ScoreRequest, object, list[Decided]]:
+        """With an accurate model, the claims decided within ``cascade_margin`` of a threshold
+        (the best p(entailment) that close to the entailment threshold, or the best
+        p(contradiction) to the contradiction threshold) are decided again by the accurate
+        model over all their candidates; its requests are marked ``model="accurate"``. Without
+        one, ``decided`` as it is."""
+        if self.accurate is None:
+            return decided
+        margin = self.settings.cascade_margin
+        uncertain = [i for i, claim_decided in enumerate(decided)
+                     if candidates[i] and _margin(claim_decided.probabilities, self.settings) < margin]
+        if not uncertain:
+            return decided
+        again = yield from _for_model(self.accurate.decide_steps(document, [claims[i] for i in uncertain],
+                                                                 [candidates[i] for i in uncertain]), "accurate")
+        decided = list(decided)
+        for i, claim_decided in zip(uncertain, again):
+            decided[i] = replace(claim_decided, nli_model=self.accurate.model_name)
+        return decided
+
     def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
         """One verdict per claim by the two thresholds, from the rows of ``probabilities``
         (its candidates' rows, in order)."""
@@ -372,6 +442,7 @@ class Checker:
                 supported_by_uncited=supported_elsewhere.get(index),
                 scores=None if claim_decided.shares is None else VerdictScores(*(round(float(x), 4)
                                                                                   for x in claim_decided.shares)),
+                nli_model=claim_decided.nli_model,
                 text_offsets=claim.offsets,
                 features=claim_decided.features,
             ))
@@ -406,6 +477,7 @@ class Decided:
     decision: Decision
     features: ClaimFeatures | None = None  # with a learned verdict
     shares: np.ndarray | None = None  # the learned verdict's probabilities, VERDICTS order
+    nli_model: str | None = None  # the model whose rows these are, when not the checker's (a cascade)
 
 
 @dataclass(frozen=True)
@@ -464,6 +536,7 @@ class ScoreRequest:
     """:meth:`Checker.check_steps` asks for NLI probabilities of each list of pairs."""
 
     pairs: list[list[tuple[str, str]]]  # (premise, hypothesis)
+    model: str = "fast"  # "accurate": a cascade's accurate model scores these
 
 
 def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Report], *,
@@ -483,6 +556,27 @@ def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, objec
             request = steps.send(answer)
         except StopIteration as done:
             return done.value
+
+
+def _for_model(steps: Generator[ScoreRequest, object, list[Decided]], model: str
+               ) -> Generator[ScoreRequest, object, list[Decided]]:
+    """``steps`` with each of its score requests marked for ``model``."""
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send((yield replace(request, model=model)))
+    except StopIteration as done:
+        return done.value
+
+
+def _margin(rows: np.ndarray, settings: Settings) -> float:
+    """How far a claim's rows are from changing its verdict under the thresholds: the
+    smaller distance of its best p(entailment) to the entailment threshold and of its best
+    p(contradiction) to the contradiction threshold."""
+    if not len(rows):
+        return float("inf")
+    return min(abs(float(rows[:, ENTAILMENT_COLUMN].max()) - settings.entailment_threshold),
+               abs(float(rows[:, CONTRADICTION_COLUMN].max()) - settings.contradiction_threshold))
 
 
 def _embed_request(document: SegmentedInput, kept: list[np.ndarray] | None) -> tuple[EmbedRequest, np.ndarray]:

@@ -69,6 +69,9 @@ class Claim:
     # The learned verdict's probabilities (None: decided by thresholds, or no source
     # statement matched).
     scores: VerdictScores | None = None
+    # The NLI model whose probabilities this verdict rests on when it is not the report's
+    # model (a cascade's accurate model scored it again); None: the report's model.
+    nli_model: str | None = None
     # Not in the JSON: the article offset of each character of ``text`` (from segmentation;
     # empty when ``text`` is the article's own slice), so spans map onto the text exactly.
     text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)

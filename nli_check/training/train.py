@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from sentence_transformers.base.sampler import DefaultBatchSampler
 from transformers import TrainerCallback
@@ -35,6 +36,7 @@ from nli_check.labels import ID2LABEL, LABEL2ID, VERDICT_TO_NLI
 from nli_check.precision import resolve_precision
 from nli_check.training import augment
 from nli_check.training.bases import base_model_folder
+from nli_check.training.losses import NO_GOLD, SoftTargetLoss
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,10 @@ class TrainConfig:
     # pass instead of keeping them (same gradients, more compute for those batches only):
     # bounds peak training memory. None: never; 0: every batch.
     checkpoint_above_tokens: int | None = TRAIN_CHECKPOINT_ABOVE_TOKENS
+    # Distillation (training.distil): the teacher whose probabilities the student learns, and
+    # the gold label's share of the loss where a pair has one (losses.SoftTargetLoss).
+    teacher: str | None = None
+    gold_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.mix not in TRAIN_MIXES:
@@ -314,7 +320,7 @@ def _stages(workdir: Path) -> list[dict]:
 
 def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig | None = None,
           max_steps: int = -1, resume: bool = False, stage_minutes: float | None = None,
-          save_minutes: float = 20.0, pairs: list[Pair] | None = None) -> dict:
+          save_minutes: float = 20.0, pairs: list[Pair] | None = None, targets: np.ndarray | None = None) -> dict:
     """Train and export to ``output`` (dev portions kept out of the mix), in stages.
 
     Args:
@@ -329,6 +335,9 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
             train to the end of the schedule.
         save_minutes: also checkpoint after this much wall time since the last save.
         pairs: the training pairs; None: the mix of ``config`` read from ``data_root``.
+        targets: a teacher's probabilities for each pair, (n, 3) in label order: the student
+            learns them (``losses.SoftTargetLoss``) and the gold labels where pairs have them;
+            needed for unlabelled pairs (label None). None: gold labels only.
 
     Returns:
         The training log (also written to ``output/training_log.json``), with every stage so far.
@@ -359,10 +368,21 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
                          max_length=config.max_length)
     model.config.id2label = dict(ID2LABEL)
     model.config.label2id = dict(LABEL2ID)
+    gold = [NO_GOLD if p.label is None else LABEL2ID[p.label] for p in pairs]
+    if targets is None:
+        if NO_GOLD in gold:
+            raise InputError(f"{gold.count(NO_GOLD)} training pairs have no label and no teacher targets")
+        labels, loss = gold, losses.CrossEntropyLoss(model)
+    else:
+        if targets.shape != (len(pairs), 3):
+            raise ValueError(f"targets must be one probability row per pair: expected shape ({len(pairs)}, 3), "
+                             f"received {targets.shape}")
+        labels = [[*map(float, row), float(label)] for row, label in zip(targets, gold)]
+        loss = SoftTargetLoss(model, gold_weight=config.gold_weight)
     dataset = Dataset.from_dict({
         "premise": [p.premise for p in pairs],
         "hypothesis": [p.hypothesis for p in pairs],
-        "label": [LABEL2ID[p.label] for p in pairs],
+        "label": labels,
     })
     checkpoints = workdir / "checkpoints"
     precision = resolve_precision(config.precision, None)
@@ -388,7 +408,7 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
     )
     clock = StageClock(stage_minutes=stage_minutes, save_minutes=save_minutes)
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
-                                  loss=losses.CrossEntropyLoss(model), callbacks=[clock])
+                                  loss=loss, callbacks=[clock])
     checkpointing = (LongBatchCheckpointing(model.model, config.checkpoint_above_tokens)
                      if config.checkpoint_above_tokens is not None else None)
     first_step = 0
