@@ -108,7 +108,8 @@ class Settings:
     exit_contradiction: float = 1.01  # above 1: never (only a supported verdict is final, exactly)
     exit_entailment_below: float = 0.0  # 0: never
     # cascade (Checker(accurate_model=...)): a claim whose best p(entailment) or p(contradiction)
-    # lies closer than this to its threshold is decided again by the accurate model
+    # lies closer than this to its threshold is decided again by the accurate model; a
+    # provisional value until benchmarks/cascade.py chooses it on dev with the finished teacher
     cascade_margin: float = 0.2
     # inference
     batch_size: int = 32

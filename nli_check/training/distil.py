@@ -174,8 +174,9 @@ def distil(*, data_root: Path, teacher: Path, output: Path, workdir: Path, confi
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     labelled, _ = training_pairs(Path(data_root), config)
-    # The checker pairs as the shipped one does (its similarity floor); its NLI model is the teacher.
-    floor = model_settings(default_nli_model_path()).get("similarity_floor")
+    # The checker pairs as the shipped one does (its similarity floor, whatever the teacher's
+    # calibration stored); its NLI model is the teacher.
+    floor = Settings().for_model(model_settings(default_nli_model_path())).similarity_floor
     checker = Checker(model=teacher, precision=precision,
                       settings=Settings(max_length=config.max_length, similarity_floor=floor))
     formed: list[Pair] = []
