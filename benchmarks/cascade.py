@@ -78,6 +78,8 @@ def main() -> None:
             row = {
                 "balanced_accuracy": metrics["binary"]["balanced_accuracy"],
                 "macro_f1": (metrics["three_way"] or {}).get("macro_f1"),
+                # mixes the two models' p(entailment) between 0 and 1: comparable at the ends only
+                "roc_auc": metrics["binary"].get("roc_auc"),
                 "fast_pairs_per_claim": round(asked["fast"] / sentences, 2),
                 "accurate_pairs_per_claim": round(asked["accurate"] / sentences, 2),
                 "fresh_pairs": [checker.nli.pairs_scored - before[0], checker.accurate.nli.pairs_scored - before[1]],
@@ -89,6 +91,7 @@ def main() -> None:
     for margin in sorted(args.margins):
         rows = [result["sets"][name][str(margin)] for name in args.sets]
         means[str(margin)] = {"balanced_accuracy": round(sum(r["balanced_accuracy"] for r in rows) / len(rows), 4),
+                              "roc_auc": round(sum(r["roc_auc"] or 0.0 for r in rows) / len(rows), 4),
                               "accurate_pairs_per_claim": round(sum(r["accurate_pairs_per_claim"] for r in rows)
                                                                 / len(rows), 2)}
         print("mean", margin, json.dumps(means[str(margin)]), flush=True)
