@@ -40,9 +40,9 @@ def main() -> None:
 
     from nli_check import Checker
     from nli_check.config import Settings
-    from nli_check.training.train import cpu_description
     from nli_check.datasets import eval_sets
     from nli_check.evaluation.evaluate import run_checker, score
+    from nli_check.training.train import cpu_description
 
     checker = Checker(model=args.student, accurate_model=args.accurate, precision=args.precision,
                       settings=Settings(explain=False))
