@@ -47,6 +47,12 @@ def test_a_wide_margin_sends_every_claim_to_the_accurate_model(tiny_nli_model, t
     jsonschema.validate(data, json.loads(resources.files("nli_check.schema").joinpath("report.schema.json")
                                          .read_text()))
     assert data["schema_version"] == "1.3" and data["claims"][0]["nli_model"] == str(accurate_model)
+    from nli_check.render.html import render_html
+    from nli_check.render.text import render
+
+    assert render(cascade, "text").count("decided again by the accurate model") == 3
+    assert render(plain, "text").count("decided again by the accurate model") == 0
+    assert f"decided again by the accurate model {accurate_model}" in render_html(cascade, article=ARTICLE, title="t")
 
 
 def test_a_zero_margin_leaves_the_fast_verdicts_alone(tiny_nli_model, tiny_embedding_model, accurate_model):

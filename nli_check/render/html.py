@@ -64,6 +64,7 @@ class ClaimView:
     decided_by: str | None
     cited_sources: list[str] = field(default_factory=list)
     citation_error: str | None = None
+    nli_model: str | None = None  # a cascade's accurate model, when it decided
 
 
 @dataclass
@@ -114,7 +115,8 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
                         pieces=claim_pieces(claim), reason=claim.reason, probabilities=claim.probabilities,
                         spans=[span.text for span in claim.unsupported_spans],
                         evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by,
-                        cited_sources=list(claim.cited_sources), citation_error=claim.citation_error)
+                        cited_sources=list(claim.cited_sources), citation_error=claim.citation_error,
+                        nli_model=claim.nli_model)
               for claim in report.claims]
     return ReportView(title=title, model=report.model, sources=list(report.sources), claims=claims,
                       paragraphs=_paragraphs(claims, report, article), summary=report.summary,

@@ -64,6 +64,8 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         p = claim.probabilities
         lines.append(f"     entailment {p.entailment:.2f}  neutral {p.neutral:.2f}  contradiction {p.contradiction:.2f}"
                      f"  - {claim.reason}")
+        if claim.nli_model:
+            lines.append(f"     decided again by the accurate model ({claim.nli_model})")
         if claim.unsupported_spans:
             lines.append("     beyond the source: " + "; ".join(f'"{s.text}"' for s in claim.unsupported_spans))
         if claim.cited_sources:
