@@ -93,3 +93,23 @@ def test_distil_command_refuses_a_folder_that_is_not_a_model(tmp_path):
                                        str(tmp_path / "student"), "--data", str(tmp_path), "--no-progress"])
     assert result.exit_code != 0 and "not a model folder (no config.json)" in result.output
     assert not (tmp_path / "student").exists()
+
+
+def test_distil_end_to_end_writes_pairs_targets_and_a_student(tmp_path, monkeypatch, tiny_nli_model):
+    labelled = [Pair(f"The council approved plan {i}.", f"Plan {i} was approved.", "entailment", "hand")
+                for i in range(6)]
+    doc = ("The council approved the plan on Monday.", "Rain fell all week.", "The mayor spoke to reporters.",
+           "Costs rose by ten percent.")
+    monkeypatch.setattr(distil, "training_pairs", lambda root, config: (list(labelled), None))
+    monkeypatch.setattr(distil, "claim_documents", lambda root: [ClaimDocument("Costs rose sharply.", doc, "wice")])
+    config = TrainConfig(base_model=str(tiny_nli_model), batch_size=4, max_length=32, precision="float32",
+                         checkpoint_above_tokens=None)
+    log = distil.distil(data_root=tmp_path, teacher=tiny_nli_model, output=tmp_path / "student",
+                        workdir=tmp_path / "work", config=config, checker_claims=5, max_steps=2, precision="float32")
+    formed = distil._read_pairs(tmp_path / "work" / distil.CHECKER_PAIRS_FILE)
+    assert formed and all(p.hypothesis == "Costs rose sharply." for p in formed)
+    targets = (tmp_path / "work" / distil.TARGETS_FILE).read_text().splitlines()
+    assert len(targets) == len(labelled) + len(formed)
+    assert log["train_pairs"] == len(targets) and log["config"]["teacher"] == str(tiny_nli_model.resolve())
+    assert any(key.startswith("checker:wice/") for key in log["train_counts"])
+    assert (tmp_path / "student" / "model.safetensors").is_file()
