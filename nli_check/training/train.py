@@ -19,7 +19,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -299,6 +299,9 @@ def _check_run_config(workdir: Path, config: TrainConfig, max_steps: int, *, res
     if not has_checkpoints or not stored.is_file():
         raise InputError(f"{workdir}: no checkpoint to resume (start without --resume)")
     before = json.loads(stored.read_text())
+    # A setting added after the run started was at its default then.
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+    before["config"] = {**defaults, **before["config"]}
     # Precision and activation checkpointing may change between stages (another machine, more
     # memory): they change speed, not what is learned; each stage's log records its own.
     changed = sorted(key for key in set(before["config"]) | set(current["config"])
