@@ -50,6 +50,20 @@ cascade_margin_option = click.option(
     help="With --accurate-model: how close to a threshold a claim's best probability must be to be scored again.")
 
 
+def stages_option(command):
+    """--resume and --stage-minutes, shared by train and distil."""
+    command = click.option("--stage-minutes", type=click.FloatRange(min=1), default=None,
+                           help="End this stage with a checkpoint after this much wall time (continue with "
+                                "--resume).")(command)
+    return click.option("--resume", is_flag=True,
+                        help="Continue the run whose checkpoints are in --workdir (same settings).")(command)
+
+
+def _train_workdir(workdir: Path | None, output: Path) -> Path:
+    """A training run's work folder: the one given, else one per output name, outside the repository."""
+    return workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name
+
+
 def _fail(message: str) -> None:
     click.echo(f"nli-check: error: {message}", err=True)
     sys.exit(EXIT_INPUT)
@@ -162,9 +176,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
               help="Where the trained model folder goes.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Checkpoints, stage log and stage models [default: ~/.cache/nli-check/train/<output name>].")
-@click.option("--resume", is_flag=True, help="Continue the run whose checkpoints are in --workdir (same settings).")
-@click.option("--stage-minutes", type=click.FloatRange(min=1), default=None,
-              help="End this stage with a checkpoint after this much wall time (continue with --resume).")
+@stages_option
 @click.option("--base", default="minilm", show_default=True,
               help="Base encoder: minilm, mpnet (make teacher-base installs it) or a local folder.")
 @click.option("--max-steps", type=int, default=-1, help="Steps in the whole schedule (default: one epoch).")
@@ -190,7 +202,7 @@ def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no
         config.embellish_neutral = config.embellish_contradiction = 0
     try:
         run_training(data_root=data_root, output=output, config=config, max_steps=max_steps, resume=resume,
-                     workdir=workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name,
+                     workdir=_train_workdir(workdir, output),
                      stage_minutes=stage_minutes)
     except InputError as error:
         _fail(str(error))
@@ -213,9 +225,7 @@ def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no
               help="Claims of the training sets whose checker-formed pairs the teacher also labels.")
 @click.option("--gold-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="The gold label's share of the loss where a pair has one.")
-@click.option("--resume", is_flag=True, help="Continue the run whose checkpoints are in --workdir (same settings).")
-@click.option("--stage-minutes", type=click.FloatRange(min=1), default=None,
-              help="End this stage with a checkpoint after this much wall time (continue with --resume).")
+@stages_option
 @click.option("--max-steps", type=int, default=-1, help="Steps in the whole schedule (default: one epoch).")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
@@ -234,7 +244,7 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
                          gold_weight=gold_weight)
     try:
         run_distil(data_root=data_root, teacher=teacher, output=output, config=config,
-                   workdir=workdir or Path.home() / ".cache" / "nli-check" / "train" / output.resolve().name,
+                   workdir=_train_workdir(workdir, output),
                    checker_claims=checker_claims, max_steps=max_steps, resume=resume, stage_minutes=stage_minutes,
                    precision=precision,
                    progress=(lambda what, done, total: click.echo(f"{what}: {done}/{total}", err=True))

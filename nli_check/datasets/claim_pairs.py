@@ -961,6 +961,29 @@ def _deduplicate(pairs: Sequence[ClaimPair]) -> list[ClaimPair]:
     return kept
 
 
+def _training_records(root: Path, sets: Sequence[str] | None) -> tuple[_Holdout, list[tuple[str, list[_Record]]]]:
+    """The held-out claims and documents, and each set's records without them (sets whose
+    files are absent are skipped unless named)."""
+    names = list(SETS) if sets is None else list(sets)
+    unknown = [name for name in names if name not in SETS]
+    if unknown:
+        raise ValueError(f"unknown set(s) {', '.join(unknown)}; expected some of {', '.join(SETS)}")
+    holdout = _holdout(root)
+    per_set = []
+    for name in names:
+        marker, reader = SETS[name]
+        if not (root / marker).is_file():
+            if sets is not None:
+                raise InputError(f"{root / marker}: data file not found")
+            log.info("%s: %s not found, set skipped", name, marker)
+            continue
+        records = reader(root)
+        kept = [record for record in records if not holdout.holds(record)]
+        log.info("%s: %d records, %d held out as dev or test", name, len(records), len(records) - len(kept))
+        per_set.append((name, kept))
+    return holdout, per_set
+
+
 def build_claim_pairs(root: Path, *, seed: int = 13, chunk_words: int = 300,
                       sets: Sequence[str] | None = None) -> list[ClaimPair]:
     """Claim-level training pairs from the evidence-marked sets under ``root``.
@@ -983,23 +1006,9 @@ def build_claim_pairs(root: Path, *, seed: int = 13, chunk_words: int = 300,
     """
     if chunk_words < 20:
         raise ValueError(f"chunk_words must be at least 20, got {chunk_words}")
-    names = list(SETS) if sets is None else list(sets)
-    unknown = [name for name in names if name not in SETS]
-    if unknown:
-        raise ValueError(f"unknown set(s) {', '.join(unknown)}; expected some of {', '.join(SETS)}")
-    root = Path(root)
-    holdout = _holdout(root)
+    holdout, per_set = _training_records(Path(root), sets)
     pairs: list[ClaimPair] = []
-    for name in names:
-        marker, reader = SETS[name]
-        if not (root / marker).is_file():
-            if sets is not None:
-                raise InputError(f"{root / marker}: data file not found")
-            log.info("%s: %s not found, set skipped", name, marker)
-            continue
-        records = reader(root)
-        kept = [record for record in records if not holdout.holds(record)]
-        log.info("%s: %d records, %d held out as dev or test", name, len(records), len(records) - len(kept))
+    for name, kept in per_set:
         pairs += _set_pairs(name, kept, budget=chunk_words, rng=random.Random(f"{seed}:{name}"))
     # A made claim (a swap, a join) could equal a held-out one by chance.
     pairs = [pair for pair in pairs if _norm(pair.claim) not in holdout.claims]
@@ -1049,21 +1058,10 @@ def claim_documents(root: Path, *, sets: Sequence[str] | None = None, min_senten
     Returns:
         The claims with their documents, in the order of the sets and their rows.
     """
-    names = list(SETS) if sets is None else list(sets)
-    unknown = [name for name in names if name not in SETS]
-    if unknown:
-        raise ValueError(f"unknown set(s) {', '.join(unknown)}; expected some of {', '.join(SETS)}")
-    root = Path(root)
-    holdout = _holdout(root)
     found: dict[tuple[str, str], ClaimDocument] = {}
-    for name in names:
-        marker, reader = SETS[name]
-        if not (root / marker).is_file():
-            if sets is not None:
-                raise InputError(f"{root / marker}: data file not found")
-            continue
-        for record in reader(root):
-            if len(record.doc) < min_sentences or holdout.holds(record):
+    for name, kept in _training_records(Path(root), sets)[1]:
+        for record in kept:
+            if len(record.doc) < min_sentences:
                 continue
             found.setdefault((_norm(record.claim), record.doc_key), ClaimDocument(record.claim, record.doc, name))
     return list(found.values())

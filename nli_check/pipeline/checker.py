@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -111,6 +112,9 @@ class Checker:
         nli = self.accurate.nli if request.model == "accurate" else self.nli
         return [nli.predict(pairs, batch_size=self.settings.batch_size) for pairs in request.pairs]
 
+    def _tokens(self, request: TokenRequest) -> list[TokenVectors]:
+        return self.embedder.token_vectors(request.texts)
+
     def _score_one_premise(self, premise: str, hypotheses: list[str]):
         return self.nli.predict([(premise, h) for h in hypotheses], batch_size=self.settings.batch_size)
 
@@ -142,7 +146,7 @@ class Checker:
                                  citations=citations)
         accurate_before = self.accurate.nli.pairs_scored if self.accurate is not None else 0
         report = run_steps(steps, embed=self._embed, score=self._score,
-                           tokens=lambda request: self.embedder.token_vectors(request.texts))
+                           tokens=self._tokens)
         report.nli_pairs = self.nli.pairs_scored - scored_before
         if self.accurate is not None:
             report.nli_pairs += self.accurate.nli.pairs_scored - accurate_before
@@ -193,11 +197,8 @@ class Checker:
         """
         document = self.segment(article, sources, article_format="text", source_formats=None, source_names=None,
                                 article_name="article")
-        steps = self.pairing_steps(document)
-        try:
-            steps.send(self._embed(next(steps)))
-        except StopIteration as done:
-            _, _, candidates = done.value
+        _, _, candidates = run_steps(self.pairing_steps(document), embed=self._embed, score=self._score,
+                                     tokens=self._tokens)
         return [(candidate.text, claim.text) for claim, found in zip(document.claims, candidates)
                 for candidate in found]
 
@@ -539,11 +540,15 @@ class ScoreRequest:
     model: str = "fast"  # "accurate": a cascade's accurate model scores these
 
 
-def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Report], *,
+Result = TypeVar("Result")
+
+
+def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Result], *,
               embed: Callable[[EmbedRequest], Embeddings],
               score: Callable[[ScoreRequest], list[np.ndarray]],
-              tokens: Callable[[TokenRequest], list[TokenVectors]]) -> Report:
-    """Drive one :meth:`Checker.check_steps` generator to its report."""
+              tokens: Callable[[TokenRequest], list[TokenVectors]]) -> Result:
+    """Drive one step generator (:meth:`Checker.check_steps` to its report,
+    :meth:`Checker.pairing_steps` to its candidates) to what it returns."""
     request = next(steps)
     while True:
         if isinstance(request, EmbedRequest):

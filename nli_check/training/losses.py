@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from sentence_transformers.util import batch_to_device
 from torch import Tensor, nn
 from torch.nn import functional
 
@@ -37,8 +38,6 @@ class SoftTargetLoss(nn.Module):
 
     def forward(self, inputs: list[list[str]], labels: Tensor | list[Tensor], prompt: str | None = None,
                 task: str | None = None) -> Tensor:
-        from sentence_transformers.util import batch_to_device
-
         targets = torch.stack(list(labels)) if isinstance(labels, list | tuple) else labels
         if targets.ndim != 2 or targets.shape[1] != 4:
             raise ValueError(f"SoftTargetLoss expects label rows of 4 values (3 probabilities and a gold id), "
