@@ -96,3 +96,25 @@ def test_a_run_started_before_a_setting_existed_resumes(tmp_path, tiny_nli_model
     with pytest.raises(InputError, match=r"gold_weight: expected 0\.9, received 0\.5"):
         train(data_root=tmp_path, output=output, workdir=workdir, config=config, max_steps=3, resume=True,
               pairs=PAIRS)
+
+
+def test_a_base_stored_in_float16_trains_in_float32(tmp_path, tiny_nli_model):
+    # A folder with float16 weights and no dtype in its config (e.g. a halved copy of a base)
+    # is read in float16 by default; training there diverges, so train() asks for float32.
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    base = tmp_path / "half"
+    shutil.copytree(tiny_nli_model, base)
+    config_file = base / "config.json"
+    stored = json.loads(config_file.read_text())
+    stored.pop("dtype", None)
+    stored.pop("torch_dtype", None)
+    config_file.write_text(json.dumps(stored))
+    weights = load_file(str(base / "model.safetensors"))
+    save_file({name: tensor.half() for name, tensor in weights.items()}, str(base / "model.safetensors"))
+    output = tmp_path / "m"
+    train(data_root=tmp_path, output=output, workdir=tmp_path / "w", config=tiny_config(base), max_steps=1,
+          pairs=PAIRS)
+    assert json.loads((output / "config.json").read_text())["dtype"] == "float32"

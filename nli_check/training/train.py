@@ -367,8 +367,10 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
         logger.info("train pairs %-45s %6d", key, counts[key])
     logger.info("train pairs total %d", len(pairs))
 
+    # Weights and optimizer state in float32 whatever the folder stores: a base saved in
+    # float16 without a dtype in its config would otherwise train in float16 and diverge.
     model = CrossEncoder(str(base_model_folder(config.base_model, workdir)), num_labels=3,
-                         max_length=config.max_length)
+                         max_length=config.max_length, model_kwargs={"dtype": torch.float32})
     model.config.id2label = dict(ID2LABEL)
     model.config.label2id = dict(LABEL2ID)
     gold = [NO_GOLD if p.label is None else LABEL2ID[p.label] for p in pairs]
