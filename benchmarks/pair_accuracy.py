@@ -35,6 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     held_out = dev_sets(args.data)
+    cpu = cpu_description()["model"]
     for folder in args.models:
         model = NLIModel(folder, precision=args.precision)
         for name in args.sets:
@@ -45,7 +46,7 @@ def main() -> None:
             right = sum(ID2LABEL[int(row.argmax())] == pair.label for row, pair in zip(probabilities, pairs))
             print(json.dumps({"model": str(folder), "set": name, "n": len(pairs), "accuracy": round(right / len(pairs), 4),
                               "seconds": round(seconds, 1), "precision": args.precision,
-                              "cpu": cpu_description()["model"]}), flush=True)
+                              "cpu": cpu}), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 encoders (training.bases), on a tiny BERT built by conftest."""
 
 import json
+import shutil
 import zipfile
 
 import pytest
+from safetensors.torch import load_file, save_file
 
 from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
@@ -101,10 +103,6 @@ def test_a_run_started_before_a_setting_existed_resumes(tmp_path, tiny_nli_model
 def test_a_base_stored_in_float16_trains_in_float32(tmp_path, tiny_nli_model):
     # A folder with float16 weights and no dtype in its config (e.g. a halved copy of a base)
     # is read in float16 by default; training there diverges, so train() asks for float32.
-    import shutil
-
-    from safetensors.torch import load_file, save_file
-
     base = tmp_path / "half"
     shutil.copytree(tiny_nli_model, base)
     config_file = base / "config.json"
