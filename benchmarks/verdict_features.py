@@ -5,11 +5,12 @@ subsets would score there.
 
 Reads the predictions ``nli-check eval --verdict learned`` wrote (each claim sentence's
 features) and the feature pieces ``nli-check fit-verdict`` saved for its training pairs. Prints
-two Markdown tables: the ROC-AUC (supported vs not) of the head's P(supported) and of single
-features, each taken as the claim-level minimum over its sentences; and the balanced accuracy
+three Markdown tables: the ROC-AUC (supported vs not) of the head's P(supported) and of single
+features, each taken as the claim-level minimum over its sentences; the balanced accuracy
 (3-way macro-F1 in brackets) of the thresholds and of heads refitted on the training pairs
-with feature subsets, replayed on the dev features. Nothing is fitted on a dev set; a report,
-not a test.
+with feature subsets, replayed on the dev features; and the same for variants of the decision
+rule (the contradiction floor, regularisation, the swapped-word pairs' weight). Nothing is
+fitted on a dev set; a report, not a test.
 """
 
 from __future__ import annotations
@@ -81,6 +82,37 @@ def subset_table(root: Path, sets: list[str], table: fitting.FeatureTable, thres
     return lines
 
 
+def variant_table(root: Path, sets: list[str], table: fitting.FeatureTable, thresholds: tuple[float, float]
+                  ) -> list[str]:
+    """Balanced accuracy of the decision rule's variants: the head as fitted, with the contradiction
+    floor (the default), with stronger regularisation, and with the swapped-word pairs down-weighted."""
+    floor = thresholds[1]
+    swaps = np.char.startswith(table.rules.astype(str), "swap_") if table.rules is not None else None
+    fitted = {"head": fitting.fit_linear(table.features, table.labels, classes=3),
+              "C=0.1": fitting.fit_linear(table.features, table.labels, classes=3, regularisation=0.1)}
+    if swaps is not None and swaps.any():
+        fitted["swap pairs x0.3"] = fitting.fit_linear(table.features, table.labels, classes=3,
+                                                        sample_weight=np.where(swaps, 0.3, 1.0))
+    systems = {"thresholds": partial(fitting.threshold_label, thresholds=thresholds)}
+    for name, model in fitted.items():
+        systems[name] = partial(fitting.head_label, model)
+        systems[f"{name} + floor"] = partial(fitting.head_label, model, contradiction_floor=floor)
+    lines = [f"| balanced accuracy (macro-F1); floor: contradicted needs p(contradiction) >= {floor} | "
+             + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
+    means = {title: [] for title in systems}
+    for name in sets:
+        examples, gold = fitting.read_eval_features(root / name / "checker" / "predictions.jsonl")
+        cells = []
+        for title, label in systems.items():
+            scores = fitting.replay_scores(gold, fitting.replay(examples, label))
+            means[title].append(scores["balanced_accuracy"])
+            cells.append(f"{scores['balanced_accuracy']:.3f}" + (f" ({scores['macro_f1']:.3f})" if "macro_f1" in scores
+                                                                 else ""))
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines.append("| mean | " + " | ".join(f"{np.mean(v):.3f}" for v in means.values()) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--predictions", type=Path, default=Path("eval/runs-learned"))
@@ -93,8 +125,10 @@ def main() -> None:
     table = fitting.FeatureTable.concat([fitting.FeatureTable.load(path) for path in pieces])
     print("\n".join(auc_table(args.predictions, sets)))
     print()
-    print("\n".join(subset_table(args.predictions, sets, table,
-                                 (args.entailment_threshold, args.contradiction_threshold))))
+    thresholds = (args.entailment_threshold, args.contradiction_threshold)
+    print("\n".join(subset_table(args.predictions, sets, table, thresholds)))
+    print()
+    print("\n".join(variant_table(args.predictions, sets, table, thresholds)))
 
 
 if __name__ == "__main__":

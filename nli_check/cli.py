@@ -27,9 +27,15 @@ precision_option = click.option(
 
 # Shared by check and eval.
 verdict_option = click.option(
-    "--verdict", type=click.Choice(["thresholds", "learned"]), default="thresholds", show_default=True,
-    help="thresholds: the two thresholds stored with the model; learned: the head stored beside the model "
-         "(verdict_head.json, from nli-check fit-verdict) where there is one.")
+    "--verdict", type=click.Choice(["thresholds", "learned"]), default=None,
+    help="learned: the head stored beside the model (verdict_head.json, from nli-check fit-verdict) where there "
+         "is one; thresholds: the two thresholds stored with the model. Default: learned, except with "
+         "--accurate-model (a cascade decides by thresholds).")
+
+
+def _learned(verdict: str | None) -> bool | None:
+    """--verdict as Settings.learned_verdict (None: the default, learned except in a cascade)."""
+    return None if verdict is None else verdict == "learned"
 
 
 # Shared by check and eval: how much work is skipped before and during NLI (Settings).
@@ -142,7 +148,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                              max_pdf_bytes=int(max_fetch_mb * 1e6))
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
                           settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
-                                                             learned_verdict=verdict == "learned",
+                                                             learned_verdict=_learned(verdict),
                                                              first_stage_cut=first_stage_cut,
                                                              early_exit=not no_early_exit,
                                                              cascade_margin=cascade_margin),
@@ -400,7 +406,7 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings(learned_verdict=verdict == "learned", first_stage_cut=first_stage_cut,
+                          settings=Settings(learned_verdict=_learned(verdict), first_stage_cut=first_stage_cut,
                                             early_exit=not no_early_exit, cascade_margin=cascade_margin),
                           accurate_model=accurate_model)
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)

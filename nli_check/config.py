@@ -92,10 +92,10 @@ class Settings:
     first_stage_cut: int = 8
     first_stage: str = "fused"
     similarity_floor: float | None = None  # below this no source statement matches the claim
-    # decision: the two thresholds; or, when True and the model folder has one, the learned
-    # verdict stored beside the model (verdict_head.json; docs/verdict.md says why it is not
-    # the default)
-    learned_verdict: bool = False
+    # decision: True, the learned verdict stored beside the model (verdict_head.json) where it
+    # has one, else the two thresholds; False, the thresholds; None (the default), the learned
+    # verdict except in a cascade, which decides by thresholds
+    learned_verdict: bool | None = None
     # compute the learned verdict's features even for a model without a head (to fit one)
     features: bool = False
     entailment_threshold: float | None = None

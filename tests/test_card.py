@@ -147,8 +147,8 @@ def test_card_of_a_model_with_a_learned_verdict(tmp_path, model):
     with pytest.raises(InputError, match=f"verdict learned {digest}, expected thresholds"):
         render(model=model, results=tmp_path / "learned-all")
     card = render(model=model, results=tmp_path / "thresholds", learned=tmp_path / "learned")
-    assert "| thresholds (shipped) | learned verdict | change |" in card and "| 0.5000 | 0.7000 | +0.2000 |" in card
-    assert "## Learned verdict" in card and f"sha256 `{digest}`" in card and "--verdict learned" in card
+    assert "| thresholds | learned verdict (default) | change |" in card and "| 0.5000 | 0.7000 | +0.2000 |" in card
+    assert "## Learned verdict" in card and f"sha256 `{digest}`" in card and "--verdict thresholds" in card
     assert "| `wice-dev` | 0.7000 | 0.5000 | 0.5500 | 0.6600 |" in card
     assert "| **mean** | 0.7000 | 0.5000 | 0.5500 | 0.6600 |" in card
     assert "| `wice-dev` | 349 | wice | 0.6000 | 0.7000 | 0.6500 |" in card

@@ -105,6 +105,24 @@ def test_head_round_trips_through_json_and_refuses_another_feature_list(tmp_path
     assert VerdictHead.load(tmp_path / "elsewhere") is None
 
 
+def test_contradicted_needs_the_nli_model_to_see_a_contradiction():
+    # A head that prefers contradicted, then supported: its first choice stands only where
+    # the NLI model's best p(contradiction), over the candidates or the chunk, reaches the floor.
+    verdict = LinearModel(np.zeros(len(FEATURE_NAMES)), np.ones(len(FEATURE_NAMES)),
+                          np.zeros((3, len(FEATURE_NAMES))), np.array([1.0, 2.0, 0.0]))
+    head = _head()
+    head = VerdictHead(verdict, head.words, head.word_threshold, head.max_marked_words, head.trained_on)
+    x = np.zeros(len(FEATURE_NAMES))
+    x[FEATURE_NAMES.index("contradict_max")] = 0.3
+    assert head.decide(x)[0] == CONTRADICTED
+    assert head.decide(x, contradiction_floor=0.6)[0] == SUPPORTED
+    label, shares = head.decide(x, contradiction_floor=0.6)
+    assert np.argmax(shares) == VERDICTS.index(CONTRADICTED)  # the probabilities stay the head's
+    x[FEATURE_NAMES.index("chunk_contradict")] = 0.7
+    assert head.decide(x, contradiction_floor=0.6)[0] == CONTRADICTED
+    assert fitting.head_label(verdict, x, contradiction_floor=0.8) == SUPPORTED
+
+
 def test_marking_keeps_the_lowest_matches_above_the_threshold_and_bounds_them():
     words = [ClaimWord(10 * i, 10 * i + 3, soft, False, False, False, False) for i, soft in enumerate((0.9, 0.1, 0.2, 0.3))]
     marked = _head(threshold=0.5, max_words=2).mark(words)
@@ -168,9 +186,12 @@ def test_checker_decides_with_the_stored_head(head_model, tiny_embedding_model):
     from nli_check import Checker
     from nli_check.config import Settings
 
-    assert Checker(model=head_model, embedding_model=str(tiny_embedding_model)).head is None  # not the default
+    assert Checker(model=head_model, embedding_model=str(tiny_embedding_model)).head is not None  # the default
     checker = Checker(model=head_model, embedding_model=str(tiny_embedding_model), settings=Settings(learned_verdict=True))
     assert checker.head is not None
+    thresholds = Checker(model=head_model, embedding_model=str(tiny_embedding_model),
+                         settings=Settings(learned_verdict=False))
+    assert thresholds.head is None
     report = checker.check("The ministry approved the new school. Teachers came from far away.",
                            ["The ministry approved the new school in March. Teachers were hired from the region."])
     data = report.to_dict()
@@ -179,7 +200,9 @@ def test_checker_decides_with_the_stored_head(head_model, tiny_embedding_model):
         if claim.scores is not None:
             shares = [claim.scores.supported, claim.scores.contradicted, claim.scores.unsupported]
             assert sum(shares) == pytest.approx(1.0, abs=1e-3)
-            assert claim.label == VERDICTS[int(np.argmax(shares))]
+            first = VERDICTS[int(np.argmax(shares))]
+            # The head's first choice, unless it is contradicted and the NLI model sees none.
+            assert claim.label == first or (first == CONTRADICTED and "not contradicted" in claim.reason)
             assert claim.reason.startswith("learned verdict")
     without = checker.with_settings(learned_verdict=False)
     assert without.head is None

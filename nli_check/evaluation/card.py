@@ -239,7 +239,7 @@ def render(*, model: Path, results: Path, before: Path | None = None, proposed: 
         before_records = _load_records(before, model, replaced, what="the --before")
     comparison = None
     if learned_records is not None:
-        comparison = Comparison(records, learned_records, ("thresholds (shipped)", "learned verdict"), Path(learned),
+        comparison = Comparison(records, learned_records, ("thresholds", "learned verdict (default)"), Path(learned),
                                 f"--learned {learned}")
     if before_records is not None:
         comparison = Comparison(before_records, records, ("before", "after"), Path(before), f"--before {before}")
@@ -384,8 +384,9 @@ def _learned_section(model: Path, head: VerdictHead, records: dict | None, thres
              f"{trained.get('rows', '?')} claim-level training pairs ({trained.get('word_rows', '?')} words with gold "
              f"labels), at most {trained.get('per_label', '?')} per set and verdict, with features from "
              f"`{trained.get('nli_model', '?')}` in {trained.get('precision', '?')}. No dev or test set was read to fit "
-             "it; the dev sets below were only scored. It is not the default: `--verdict learned` turns it on "
-             "(docs/verdict.md).", ""]
+             "it; the dev sets below were only scored. It decides by default; \"contradicted\" only where the NLI "
+             "model's best p(contradiction) reaches the model's contradiction threshold, and `--verdict thresholds` "
+             "turns the two thresholds back on (docs/verdict.md).", ""]
     counts = trained.get("claim_pairs") or {}
     if counts:
         labels = list(next(iter(counts.values())))

@@ -63,6 +63,8 @@ class Checker:
             raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
         given = settings or Settings()
         base = given.for_model(model_settings(model_path))
+        if base.learned_verdict is None:  # the default: learned, but a cascade decides by thresholds
+            base = base.with_overrides(learned_verdict=accurate_model is None)
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
         self.embedder = Embedder(embedding_model, device=device, precision=precision)
@@ -84,7 +86,8 @@ class Checker:
                                  "do not combine")
             # The same checker (models, caches) but for its NLI model and that model's thresholds.
             self.accurate = copy.copy(self)
-            self.accurate.settings = given.for_model(model_settings(accurate_model))
+            self.accurate.settings = given.for_model(model_settings(accurate_model)).with_overrides(
+                learned_verdict=False)
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
                                          precision=precision)
             self.accurate.model_name = str(accurate_model)
@@ -325,8 +328,10 @@ class Checker:
             if self.head is None:  # features only (nli-check fit-verdict learns from them)
                 decided[i] = Decided(candidates[i], rows[i], decided[i].decision, features)
             else:
-                label, shares = self.head.decide(features.vector)
-                decided[i] = Decided(candidates[i], rows[i], decide_learned(candidates[i], rows[i], label, shares),
+                label, shares = self.head.decide(
+                    features.vector, contradiction_floor=self.settings.contradiction_threshold)
+                decided[i] = Decided(candidates[i], rows[i], decide_learned(candidates[i], rows[i], label, shares,
+                                                    contradiction_floor=self.settings.contradiction_threshold),
                                      features, shares)
         return decided
 

@@ -62,13 +62,17 @@ def threshold_verdict(best_entailment: float, best_contradiction: float, *, enta
 
 
 def decide_learned(candidates: list[Candidate], probabilities: np.ndarray, verdict: Verdict,
-                   verdict_probabilities: np.ndarray) -> Decision:
+                   verdict_probabilities: np.ndarray, *, contradiction_floor: float | None = None) -> Decision:
     """The learned head's verdict (:mod:`.verdict`), resting on the candidate that best
-    entails (supported, unsupported) or contradicts (contradicted) the claim."""
+    entails (supported, unsupported) or contradicts (contradicted) the claim. The reason
+    says when the contradiction floor overruled the head's first choice."""
     column = CONTRADICTION_COLUMN if verdict == CONTRADICTED else ENTAILMENT_COLUMN
     chosen = int(np.argmax(probabilities[:, column]))
     shares = ", ".join(f"{label} {p:.2f}" for label, p in zip(VERDICTS, verdict_probabilities))
-    return Decision(verdict, chosen, _order(candidates, probabilities, verdict, chosen), f"learned verdict: {shares}")
+    reason = f"learned verdict: {shares}"
+    if VERDICTS[int(np.argmax(verdict_probabilities))] == CONTRADICTED and verdict != CONTRADICTED:
+        reason += (f"; not contradicted: the NLI model's p(contradiction) stays below {contradiction_floor:.2f}")
+    return Decision(verdict, chosen, _order(candidates, probabilities, verdict, chosen), reason)
 
 
 def _order(candidates: list[Candidate], probabilities: np.ndarray, label: Verdict, chosen: int) -> list[int]:

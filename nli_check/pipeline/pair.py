@@ -92,10 +92,11 @@ class Embedder:
             cache.put(key, vector)
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
-    def token_vectors(self, texts: list[str], *, batch_size: int = 64) -> list[TokenVectors]:
+    def token_vectors(self, texts: list[str], *, batch_size: int = 16) -> list[TokenVectors]:
         """Each text's contextual token vectors (unit length, special tokens dropped) with
         their character offsets: the soft word alignment of :mod:`.features`. Identical
-        texts are run once."""
+        texts are run once. Small batches: claims and evidence chunks differ in length
+        several times over, and the encoder pads each batch to its longest text."""
         unique = list(dict.fromkeys(texts))
         found: dict[str, TokenVectors] = {}
         if unique:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import InputError
-from nli_check.labels import VERDICTS, Verdict
+from nli_check.labels import CONTRADICTED, VERDICTS, Verdict
 from nli_check.pipeline.features import FEATURE_NAMES, ClaimWord
 
 HEAD_FILE = "verdict_head.json"
@@ -77,9 +77,21 @@ class VerdictHead:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def decide(self, features: np.ndarray) -> tuple[Verdict, np.ndarray]:
+    def decide(self, features: np.ndarray, *, contradiction_floor: float | None = None) -> tuple[Verdict, np.ndarray]:
+        """The verdict with the highest probability, and the probabilities.
+
+        Args:
+            features: one claim sentence's vector, in FEATURE_NAMES order.
+            contradiction_floor: the head may say "contradicted" only where the NLI model's own
+                best p(contradiction) (over the candidates or the chunk) reaches this (the
+                model's calibrated contradiction threshold); elsewhere the likelier of
+                supported and unsupported. None: no such condition.
+
+        Returns:
+            The verdict and the head's probabilities (VERDICTS order, unchanged by the floor).
+        """
         row = self.probabilities(features)[0]
-        return VERDICTS[int(np.argmax(row))], row
+        return contradiction_gated(row, features, contradiction_floor), row
 
     def mark(self, words: list[ClaimWord]) -> list[MarkedWord]:
         """The words to mark in a claim that is not supported, in claim order."""
@@ -120,6 +132,20 @@ class VerdictHead:
         return cls(LinearModel.from_json(data["verdict"]), LinearModel.from_json(data["words"]),
                    float(data["word_threshold"]), int(data["max_marked_words"]), data.get("trained_on", {}),
                    hashlib.sha256(raw).hexdigest()[:12])
+
+
+def contradiction_gated(probabilities: np.ndarray, features: np.ndarray, floor: float | None) -> Verdict:
+    """The argmax verdict, where "contradicted" needs the NLI model to see a contradiction:
+    the head learns "close wording, not entailed" as a sign of it from the swapped-word
+    training pairs, which on real claims mostly means a paraphrase the model misses."""
+    ranked = [VERDICTS[int(i)] for i in np.argsort(-probabilities, kind="stable")]
+    if floor is None:
+        return ranked[0]
+    features = np.asarray(features).reshape(-1)
+    seen = max(features[FEATURE_NAMES.index("contradict_max")], features[FEATURE_NAMES.index("chunk_contradict")])
+    if seen < floor:
+        ranked.remove(CONTRADICTED)
+    return ranked[0]
 
 
 def word_features(words: list[ClaimWord]) -> np.ndarray:

@@ -37,12 +37,13 @@ from nli_check.errors import InputError
 from nli_check.labels import SUPPORTED, UNSUPPORTED, VERDICTS
 from nli_check.pipeline.decide import threshold_verdict
 from nli_check.pipeline.features import FEATURE_NAMES
-from nli_check.pipeline.verdict import WORD_FEATURE_NAMES, LinearModel, VerdictHead, word_features
+from nli_check.pipeline.verdict import (WORD_FEATURE_NAMES, LinearModel, VerdictHead, contradiction_gated,
+                                        word_features)
 
 logger = logging.getLogger(__name__)
 
 PIECE = 250  # pairs whose features are computed, then saved, together
-MAX_MARKED_WORDS = 8  # an editor reads a few marked words per claim, not half the sentence
+MAX_MARKED_WORDS = 10  # an editor reads a few marked words per claim, not half the sentence
 REGULARISATION = 1.0  # logistic regression's C (inverse strength), not tuned
 
 
@@ -175,14 +176,16 @@ def fit_head(table: FeatureTable, *, trained_on: dict) -> VerdictHead:
                         "word_f1_on_training_pairs": round(f1, 4)})
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, *, classes: int) -> LinearModel:
-    """Logistic regression on standardised inputs, classes weighted to balance."""
+def fit_linear(x: np.ndarray, y: np.ndarray, *, classes: int, regularisation: float = REGULARISATION,
+               sample_weight: np.ndarray | None = None) -> LinearModel:
+    """Logistic regression on standardised inputs, classes weighted to balance (``sample_weight``:
+    a weight per row on top of that, e.g. per rule)."""
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
-    model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=5000)
-    model.fit((x - mean) / scale, y)
+    model = LogisticRegression(C=regularisation, class_weight="balanced", max_iter=5000)
+    model.fit((x - mean) / scale, y, sample_weight=sample_weight)
     if classes > 2 and len(model.classes_) != classes:
         raise InputError(f"training pairs hold {len(model.classes_)} of the {classes} verdicts: "
                          f"expected every verdict at least once")
@@ -278,8 +281,8 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
         keep = table.datasets != origin if origin else np.ones(len(table.labels), dtype=bool)
         held = fit_linear(table.features[keep], table.labels[keep], classes=len(VERDICTS)) if origin else full
         systems = {"thresholds": partial(threshold_label, thresholds=thresholds),
-                   "head (all sets)": partial(head_label, full),
-                   "head (without this set)": partial(head_label, held)}
+                   "head (all sets)": partial(head_label, full, contradiction_floor=thresholds[1]),
+                   "head (without this set)": partial(head_label, held, contradiction_floor=thresholds[1])}
         row = {"dataset": folder.name, "n": len(gold), "held_out_training_set": origin}
         for name, label in systems.items():
             row[name] = replay_scores(gold, replay(examples, label))
@@ -306,8 +309,9 @@ def threshold_label(x: np.ndarray, thresholds: tuple[float, float]) -> str:
                              entailment_threshold=thresholds[0], contradiction_threshold=thresholds[1])
 
 
-def head_label(model: LinearModel, x: np.ndarray) -> str:
-    return str(VERDICTS[int(np.argmax(model.logits(x[None, :])[0]))])
+def head_label(model: LinearModel, x: np.ndarray, *, contradiction_floor: float | None = None) -> str:
+    """The head's verdict on a feature vector, as :meth:`VerdictHead.decide` gives it."""
+    return str(contradiction_gated(model.logits(x[None, :])[0], x, contradiction_floor))
 
 
 def replay(examples: list[list[np.ndarray | None]], label: Callable[[np.ndarray], str]) -> list[str]:
