@@ -552,8 +552,9 @@ def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> N
 @click.option("--threads", type=click.IntRange(1), default=None,
               help="torch threads (default: one per core); 1 can be much faster on a busy machine.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@verdict_option
 def batch(input_path, output, resume, errors_path, engine, device, precision, model, embedding_model, top_k, no_explain,
-          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress) -> None:
+          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict) -> None:
     """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
     article and sources. Streams the input; rows are durable in input order; --resume
     continues after any interruption with no row lost or repeated."""
@@ -562,7 +563,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
     from nli_check.config import BATCH_CHUNK_SIZE
 
     spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision, top_k=top_k,
-                       explain=not no_explain, threads=threads)
+                       explain=not no_explain, threads=threads, verdict=verdict)
     try:
         summary = run_batch(input_path, output, errors=errors_path, resume=resume, spec=spec,
                             chunk_size=chunk_size or BATCH_CHUNK_SIZE, engine=engine, progress=not no_progress,

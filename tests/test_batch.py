@@ -4,6 +4,7 @@ resume after SIGKILL, Parquet in and out. Tiny random models (conftest)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import signal
 import subprocess
@@ -199,6 +200,16 @@ def test_existing_output_is_not_clobbered_and_resume_must_repeat_the_settings(ti
     write_corpus(other, make_rows(5)[2:])
     with pytest.raises(InputError, match="different input"):
         run_batch(other, output, spec=spec, chunk_size=2, checker=tiny_checker, progress=False, resume=True)
+    with pytest.raises(InputError, match="different verdict"):
+        run_batch(corpus, output, spec=replace(spec, verdict="thresholds"), chunk_size=2, checker=tiny_checker,
+                  progress=False, resume=True)
+    # A manifest from before --verdict existed was decided by the thresholds.
+    manifest = sidecar_paths(output)[1]
+    old = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "verdict"}
+    manifest.write_text(json.dumps(old))
+    with pytest.raises(InputError, match="different verdict \\('learned'\\).*used 'thresholds'"):
+        run_batch(corpus, output, spec=spec, chunk_size=2, checker=tiny_checker, progress=False, resume=True)
+    spec = replace(spec, verdict="thresholds")
     # Resuming a finished run adds nothing.
     summary = run_batch(corpus, output, spec=spec, chunk_size=2, checker=tiny_checker, progress=False, resume=True)
     assert output.read_bytes() == before and summary.articles == 3

@@ -30,9 +30,11 @@ class CheckerSpec:
     top_k: int | None = None
     explain: bool = True
     threads: int | None = None  # torch intra-op threads; None: torch's choice (one per core)
+    verdict: str | None = None  # "learned" or "thresholds"; None: the default (learned where the model has a head)
 
     def settings(self) -> Settings:
-        return Settings().with_overrides(top_k=self.top_k, explain=self.explain)
+        learned = None if self.verdict is None else self.verdict == "learned"
+        return Settings().with_overrides(top_k=self.top_k, explain=self.explain, learned_verdict=learned)
 
     def build(self):
         from nli_check.pipeline.checker import Checker

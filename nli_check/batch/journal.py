@@ -103,12 +103,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# The value a manifest written before the key existed stands for.
+_BEFORE_THE_KEY = {"precision": "float32", "verdict": "thresholds"}
+
+
 def _run_settings(spec: CheckerSpec, chunk_size: int, input_path: Path) -> dict:
     """What a resume must repeat for its rows to equal an uninterrupted run's."""
     return {"input": str(Path(input_path).resolve()),
             "model": str(spec.model) if spec.model else f"{DEFAULT_NLI_MODEL_NAME} (shipped)",
             "embedding_model": spec.embedding_model, "chunk_size": chunk_size, "top_k": spec.top_k,
-            "explain": spec.explain, "threads": spec.threads,
+            "explain": spec.explain, "threads": spec.threads, "verdict": spec.verdict or "learned",
             # resolved ("auto" may mean bfloat16 here and float32 on another machine)
             "precision": resolve_precision(spec.precision, spec.device)}
 
@@ -161,10 +165,12 @@ class BatchRun:
         if self.manifest.exists():
             previous = json.loads(self.manifest.read_text(encoding="utf-8"))
             for key, value in wanted.items():
-                # A manifest from before --precision existed ran float32.
-                if previous.get(key, "float32" if key == "precision" else None) != value:
+                # A manifest from before --precision existed ran float32; one from before
+                # --verdict, the thresholds.
+                used = previous.get(key, _BEFORE_THE_KEY.get(key))
+                if used != value:
                     raise InputError(f"cannot resume with a different {key} ({value!r}); the run in "
-                                     f"{self.output} used {previous.get(key)!r}")
+                                     f"{self.output} used {used!r}")
             if previous.get("errors_file", str(self.errors)) != str(self.errors):
                 raise InputError(f"cannot resume with a different --errors ({self.errors}); the run in "
                                  f"{self.output} wrote its bad rows to {previous['errors_file']}")

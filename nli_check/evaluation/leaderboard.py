@@ -93,6 +93,11 @@ def render(results_dir: Path) -> str:
         "scored (a note says when a set was cut to its first rows). Test splits listed here are only evaluated,",
         "never used for fitting.",
         "",
+        # Records from before the learned verdict name no rule: the thresholds decided them.
+        "Decision rule of the checker in these records: "
+        + ", ".join(sorted({str(r.get("verdict") or "thresholds") for r in rows}))
+        + " (`nli-check eval --verdict`; the default, the learned verdict, is in the model card).",
+        "",
         "## Supported vs not (every dataset)",
         "",
         "Balanced accuracy and ROC-AUC of the support score; ECE of the support score read as P(supported).",
