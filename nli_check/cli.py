@@ -271,8 +271,11 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--lodo", "dev_records", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="An nli-check eval output folder of the mission dev sets: add the leave-one-dataset-out table.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=None,
+              help="Precision of the features (default: float32, as the card's eval records; bfloat16 is faster "
+                   "for a large model).")
 @click.option("--progress/--no-progress", default=None)
-def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, progress) -> None:
+def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, precision, progress) -> None:
     """Fit the learned verdict (claim-level head and word marking) on claim-level training
     pairs, and store it beside the NLI model (verdict_head.json)."""
     import json
@@ -286,7 +289,7 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
     model_path = model or default_nli_model_path()
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        checker = Checker(model=model_path, precision=DEV_METRICS_PRECISION)
+        checker = Checker(model=model_path, precision=precision or DEV_METRICS_PRECISION)
         head, table = verdict.fit_verdict(
             data_root=data_root, checker=checker, model_folder=model_path, workdir=workdir, per_label=per_label,
             seed=seed, progress=(lambda done, total: click.echo(f"features: {done}/{total} pairs", err=True))
