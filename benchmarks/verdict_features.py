@@ -61,29 +61,16 @@ def auc_table(root: Path, sets: list[str]) -> list[str]:
     return lines
 
 
-def subset_table(root: Path, sets: list[str], table: fitting.FeatureTable, thresholds: tuple[float, float]) -> list[str]:
+def subset_table(dev: dict, table: fitting.FeatureTable, thresholds: tuple[float, float]) -> list[str]:
     systems = {"thresholds": partial(fitting.threshold_label, thresholds=thresholds)}
     for title, names in SUBSETS.items():
         columns = [FEATURE_NAMES.index(n) for n in names]
         model = fitting.fit_linear(table.features[:, columns], table.labels, classes=3)
         systems[title] = lambda x, model=model, columns=columns: fitting.head_label(model, x[columns])
-    lines = ["| balanced accuracy (macro-F1) | " + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
-    means = {title: [] for title in systems}
-    for name in sets:
-        examples, gold = fitting.read_eval_features(root / name / "checker" / "predictions.jsonl")
-        cells = []
-        for title, label in systems.items():
-            scores = fitting.replay_scores(gold, fitting.replay(examples, label))
-            means[title].append(scores["balanced_accuracy"])
-            cells.append(f"{scores['balanced_accuracy']:.3f}" + (f" ({scores['macro_f1']:.3f})" if "macro_f1" in scores
-                                                                 else ""))
-        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    lines.append("| mean | " + " | ".join(f"{np.mean(v):.3f}" for v in means.values()) + " |")
-    return lines
+    return replay_table(dev, systems, "balanced accuracy (macro-F1)")
 
 
-def variant_table(root: Path, sets: list[str], table: fitting.FeatureTable, thresholds: tuple[float, float]
-                  ) -> list[str]:
+def variant_table(dev: dict, table: fitting.FeatureTable, thresholds: tuple[float, float]) -> list[str]:
     """Balanced accuracy of the decision rule's variants: the head as fitted, with the contradiction
     floor (the default), with stronger regularisation, and with the swapped-word pairs down-weighted."""
     floor = thresholds[1]
@@ -97,11 +84,14 @@ def variant_table(root: Path, sets: list[str], table: fitting.FeatureTable, thre
     for name, model in fitted.items():
         systems[name] = partial(fitting.head_label, model)
         systems[f"{name} + floor"] = partial(fitting.head_label, model, contradiction_floor=floor)
-    lines = [f"| balanced accuracy (macro-F1); floor: contradicted needs p(contradiction) >= {floor} | "
-             + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
+    return replay_table(dev, systems, f"balanced accuracy (macro-F1); floor: contradicted needs p(contradiction) >= {floor}")
+
+
+def replay_table(dev: dict, systems: dict, heading: str) -> list[str]:
+    """One row per dev set, one column per system: its verdicts replayed on the set's features."""
+    lines = [f"| {heading} | " + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
     means = {title: [] for title in systems}
-    for name in sets:
-        examples, gold = fitting.read_eval_features(root / name / "checker" / "predictions.jsonl")
+    for name, (examples, gold) in dev.items():
         cells = []
         for title, label in systems.items():
             scores = fitting.replay_scores(gold, fitting.replay(examples, label))
@@ -126,9 +116,11 @@ def main() -> None:
     print("\n".join(auc_table(args.predictions, sets)))
     print()
     thresholds = (args.entailment_threshold, args.contradiction_threshold)
-    print("\n".join(subset_table(args.predictions, sets, table, thresholds)))
+    # Each dev set's features, read once for both replay tables.
+    dev = {name: fitting.read_eval_features(args.predictions / name / "checker" / "predictions.jsonl") for name in sets}
+    print("\n".join(subset_table(dev, table, thresholds)))
     print()
-    print("\n".join(variant_table(args.predictions, sets, table, thresholds)))
+    print("\n".join(variant_table(dev, table, thresholds)))
 
 
 if __name__ == "__main__":
