@@ -83,12 +83,15 @@ teacher: teacher-base
 		--workdir $(TEACHER_WORK) --output $(TEACHER_MODEL) --stage-minutes $(TEACHER_STAGE_MINUTES) \
 		$(if $(wildcard $(TEACHER_WORK)/checkpoints/checkpoint-*),--resume)
 
-# The student (issue 19): the teacher labels the teacher mix and pairs the checker forms from the
-# training sets' documents; the shipped model continues on those probabilities (and the gold
-# labels). Pairs and targets are written once to STUDENT_WORK; run again to continue.
+# The student (issue 19): the committed teacher labels a fifth of the teacher mix and every pair
+# the checker forms from the training sets' documents; the shipped model continues on those
+# probabilities (softened, and the gold labels) at a low learning rate. Pairs and targets are
+# written once to STUDENT_WORK; run again to continue.
+STUDENT_TEACHER ?= models/nli-mpnet-teacher
 STUDENT_WORK ?= $(HOME)/.cache/nli-check/train/nli-minilm-student
 STUDENT_MODEL ?= $(HOME)/.cache/nli-check/models/nli-minilm-student
 student: $(STAMP)
-	$(BIN)/nli-check distil --teacher $(TEACHER_MODEL) --base models/nli-minilm-l6 --mix teacher \
+	$(BIN)/nli-check distil --teacher $(STUDENT_TEACHER) --base models/nli-minilm-l6 --mix teacher \
+		--labelled-fraction 0.2 --checker-claims 8000 --temperature 2 --learning-rate 2e-5 --max-steps 1000 \
 		--workdir $(STUDENT_WORK) --output $(STUDENT_MODEL) --stage-minutes $(TEACHER_STAGE_MINUTES) \
 		$(if $(wildcard $(STUDENT_WORK)/checkpoints/checkpoint-*),--resume)

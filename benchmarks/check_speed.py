@@ -2,13 +2,15 @@
 
     python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
         [--no-explain] [--precision auto|float32|bfloat16] [--verdict thresholds|learned|both]
+        [--accurate-model DIR [--cascade-margin M]]
 
 Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences from a
 few documents, the sources are 5,000 words of documents including those. Reports the
 cold time (model load + first check), warm times (models loaded, caches cleared, so
 nothing is reused), and the number of NLI pairs. ``--verdict both`` times the two decision
-rules in one run, their warm checks interleaved. A benchmark, not a test: it asserts
-nothing about time.
+rules in one run, their warm checks interleaved; ``--accurate-model`` adds the cascade
+(thresholds, the claims near a threshold decided again by the accurate model) to them and
+counts the claims it sent on. A benchmark, not a test: it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def main() -> None:
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="both models")
     parser.add_argument("--verdict", default="thresholds", choices=["thresholds", "learned", "both"])
+    parser.add_argument("--accurate-model", default=None, help="also time the cascade with this accurate model")
+    parser.add_argument("--cascade-margin", type=float, default=None, help="default: Settings.cascade_margin")
     args = parser.parse_args()
     article, sources = corpus(args.data, 1000, 5000)
 
@@ -68,6 +72,11 @@ def main() -> None:
     checker = Checker(model=args.model, precision=args.precision,
                       settings=Settings(explain=not args.no_explain, learned_verdict="learned" in rules))
     checkers = {rule: checker.with_settings(learned_verdict=rule == "learned") for rule in rules}
+    if args.accurate_model:
+        margin = {} if args.cascade_margin is None else {"cascade_margin": args.cascade_margin}
+        checkers["cascade"] = Checker(model=args.model, precision=args.precision, accurate_model=args.accurate_model,
+                                      settings=Settings(explain=not args.no_explain, learned_verdict=False, **margin))
+        rules.append("cascade")
     loaded = time.perf_counter()
     report = checkers[rules[0]].check(article, sources)
     cold = time.perf_counter() - started
@@ -75,8 +84,10 @@ def main() -> None:
     reports = {}
     for _ in range(args.repeat):
         for rule in rules:
-            checker.nli._cache.clear()
-            checker.embedder._cache.clear()
+            for used in (checkers[rule], checkers[rule].accurate):
+                if used is not None:
+                    used.nli._cache.clear()
+                    used.embedder._cache.clear()
             t = time.perf_counter()
             reports[rule] = checkers[rule].check(article, sources)
             warm[rule].append(time.perf_counter() - t)
@@ -86,7 +97,9 @@ def main() -> None:
         "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2), "cold_verdict": rules[0],
         "explain": not args.no_explain, "precision": checker.nli.precision,
         **{rule: {"warm_s_median": round(sorted(times)[len(times) // 2], 2), "warm_s_all": [round(w, 2) for w in times],
-                  "nli_pairs": reports[rule].nli_pairs, "summary": reports[rule].summary}
+                  "nli_pairs": reports[rule].nli_pairs, "summary": reports[rule].summary,
+                  **({"claims_decided_again": sum(claim.nli_model is not None for claim in reports[rule].claims),
+                      "cascade_margin": checkers[rule].settings.cascade_margin} if rule == "cascade" else {})}
            for rule, times in warm.items()},
     }
     print(json.dumps(result, indent=2))

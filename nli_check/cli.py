@@ -231,23 +231,31 @@ def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no
               help="Claims of the training sets whose checker-formed pairs the teacher also labels.")
 @click.option("--gold-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="The gold label's share of the loss where a pair has one.")
+@click.option("--temperature", type=click.FloatRange(min=1), default=1.0, show_default=True,
+              help="Soften the teacher's and the student's distributions by this much in the soft loss.")
+@click.option("--labelled-fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Take this share of each labelled dataset of --mix (a student that starts from a trained "
+                   "model needs less of it).")
 @stages_option
 @click.option("--max-steps", type=int, default=-1, help="Steps in the whole schedule (default: one epoch).")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
 @precision_option
 @click.option("--progress/--no-progress", default=None)
-def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_weight, resume, stage_minutes,
-           max_steps, seed, learning_rate, precision, progress) -> None:
+def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_weight, temperature,
+           labelled_fraction, resume, stage_minutes, max_steps, seed, learning_rate, precision, progress) -> None:
     """Distil a teacher NLI model into a student: the teacher labels the training mix and
     checker-formed pairs, the student learns its probabilities (and the gold labels)."""
     from nli_check.training.distil import distil as run_distil
+    from nli_check.training.distil import scale_mix
     from nli_check.training.train import TrainConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     show = sys.stderr.isatty() if progress is None else progress
     config = TrainConfig(base_model=base, mix=mix, seed=seed, learning_rate=learning_rate, precision=precision,
-                         gold_weight=gold_weight)
+                         gold_weight=gold_weight, temperature=temperature)
+    if labelled_fraction < 1:
+        config = scale_mix(config, labelled_fraction)
     try:
         run_distil(data_root=data_root, teacher=teacher, output=output, config=config,
                    workdir=_train_workdir(workdir, output),

@@ -30,6 +30,35 @@ def test_soft_target_loss_is_cross_entropy_for_one_hot_targets_and_mixes_gold():
     assert torch.isclose(mixed, -(0.75 * log_p[0] + 0.25 * log_p[2]))
 
 
+def test_temperature_softens_both_sides_and_keeps_a_matching_student_at_its_minimum():
+    teacher = torch.tensor([[0.90, 0.09, 0.01, NO_GOLD]])
+    # the teacher's own logits: at any temperature the student that matches it has the lowest loss
+    matching = torch.log(teacher[:, :3])
+    for temperature in (1.0, 2.0, 4.0):
+        best = soft_target_loss(matching, teacher, gold_weight=0.0, temperature=temperature)
+        for shift in ([0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, -0.5]):
+            moved = soft_target_loss(matching + torch.tensor([shift]), teacher, gold_weight=0.0, temperature=temperature)
+            assert moved > best
+    # at T=2 the targets are the teacher's square roots, renormalised, and the loss is scaled by 4
+    logits = torch.tensor([[3.0, 0.0, 0.0]])
+    roots = teacher[0, :3].sqrt() / teacher[0, :3].sqrt().sum()
+    expected = -(roots * torch.log_softmax(logits[0] / 2, dim=-1)).sum() * 4
+    assert torch.isclose(soft_target_loss(logits, teacher, gold_weight=0.0, temperature=2.0), expected)
+    with pytest.raises(ValueError, match="temperature must be at least 1"):
+        from nli_check.training.losses import SoftTargetLoss
+        SoftTargetLoss(type("Model", (), {"num_labels": 3})(), gold_weight=0.5, temperature=0.5)
+
+
+def test_scale_mix_takes_a_share_of_every_labelled_set():
+    config = TrainConfig(mix="teacher")
+    half = distil.scale_mix(config, 0.5)
+    assert half.caps["snli"] == config.caps["snli"] // 2
+    assert half.embellish_neutral == config.embellish_neutral // 2
+    assert all(cap >= 1 for cap in distil.scale_mix(config, 0.0001).caps.values())
+    with pytest.raises(ValueError, match="fraction must be in"):
+        distil.scale_mix(config, 0.0)
+
+
 def test_teacher_targets_resume_after_a_cut_line_and_score_only_the_rest(tmp_path, tiny_nli_model):
     teacher = NLIModel(tiny_nli_model, precision="float32", max_length=32)
     path = tmp_path / "targets.jsonl"

@@ -21,6 +21,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,23 @@ def teacher_targets(pairs: Sequence[Pair], *, teacher, path: Path, batch_size: i
             if progress is not None:
                 progress(len(keys) - len(todo) + start + len(block), len(keys))
     return np.array([found[key] for key in keys], dtype=np.float64).reshape(-1, 3)
+
+
+def scale_mix(config: TrainConfig, fraction: float) -> TrainConfig:
+    """``config`` with every labelled dataset's cap and the embellishment counts scaled by
+    ``fraction`` (rounded, at least 1 where the cap was positive): a student that starts from
+    a trained model needs less of the labelled mix it already learned.
+
+    Examples:
+        >>> scale_mix(TrainConfig(mix="teacher"), 0.5).caps["snli"]
+        3000
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    return replace(config, caps={name: max(1, round(cap * fraction)) if cap > 0 else 0
+                                 for name, cap in config.caps.items()},
+                   embellish_neutral=round(config.embellish_neutral * fraction),
+                   embellish_contradiction=round(config.embellish_contradiction * fraction))
 
 
 def distil(*, data_root: Path, teacher: Path, output: Path, workdir: Path, config: TrainConfig,

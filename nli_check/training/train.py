@@ -67,9 +67,11 @@ class TrainConfig:
     # bounds peak training memory. None: never; 0: every batch.
     checkpoint_above_tokens: int | None = TRAIN_CHECKPOINT_ABOVE_TOKENS
     # Distillation (training.distil): the teacher whose probabilities the student learns, and
-    # the gold label's share of the loss where a pair has one (losses.SoftTargetLoss).
+    # the gold label's share of the loss where a pair has one, and the softening of the
+    # teacher's distribution (losses.SoftTargetLoss).
     teacher: str | None = None
     gold_weight: float = 0.5
+    temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mix not in TRAIN_MIXES:
@@ -141,15 +143,16 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
     mix: list[Pair] = []
     for name, pairs in sources.items():
         rng.shuffle(pairs)
+        cap = config.caps.get(name, len(pairs))
         taken = 0
-        for pair in pairs:
+        for pair in pairs if cap > 0 else ():
             key = (pair.premise.lower(), pair.hypothesis.lower())
             if key in seen or key in dev_keys:
                 continue
             seen.add(key)
             mix.append(pair)
             taken += 1
-            if taken >= config.caps.get(name, len(pairs)):
+            if taken >= cap:
                 break
     claim_sets = {"fever_rte", "check_covid", "citation_integrity", "climate_fever", "factcheck_gpt",
                   "covidfact_rte", "snli", "mnli_taxinli", "glue_rte"}
@@ -383,7 +386,7 @@ def train(*, data_root: Path, output: Path, workdir: Path, config: TrainConfig |
             raise ValueError(f"targets must be one probability row per pair: expected shape ({len(pairs)}, 3), "
                              f"received {targets.shape}")
         labels = [[*map(float, row), float(label)] for row, label in zip(targets, gold)]
-        loss = SoftTargetLoss(model, gold_weight=config.gold_weight)
+        loss = SoftTargetLoss(model, gold_weight=config.gold_weight, temperature=config.temperature)
     dataset = Dataset.from_dict({
         "premise": [p.premise for p in pairs],
         "hypothesis": [p.hypothesis for p in pairs],
