@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from nli_check.config import (DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_INPUT_BYTES,
-                              TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings)
+                              TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
+                              learned_verdict_setting)
 from nli_check.errors import InputError
 from nli_check.labels import VERDICTS
 from nli_check.precision import PRECISIONS
@@ -31,11 +32,6 @@ verdict_option = click.option(
     help="learned: the head stored beside the model (verdict_head.json, from nli-check fit-verdict) where there "
          "is one; thresholds: the two thresholds stored with the model. Default: learned, except with "
          "--accurate-model (a cascade decides by thresholds).")
-
-
-def _learned(verdict: str | None) -> bool | None:
-    """--verdict as Settings.learned_verdict (None: the default, learned except in a cascade)."""
-    return None if verdict is None else verdict == "learned"
 
 
 # Shared by check and eval: how much work is skipped before and during NLI (Settings).
@@ -148,7 +144,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                              max_pdf_bytes=int(max_fetch_mb * 1e6))
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
                           settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
-                                                             learned_verdict=_learned(verdict),
+                                                             learned_verdict=learned_verdict_setting(verdict),
                                                              first_stage_cut=first_stage_cut,
                                                              early_exit=not no_early_exit,
                                                              cascade_margin=cascade_margin),
@@ -254,8 +250,7 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
     show = sys.stderr.isatty() if progress is None else progress
     config = TrainConfig(base_model=base, mix=mix, seed=seed, learning_rate=learning_rate, precision=precision,
                          gold_weight=gold_weight, temperature=temperature)
-    if labelled_fraction < 1:
-        config = scale_mix(config, labelled_fraction)
+    config = scale_mix(config, labelled_fraction)
     try:
         run_distil(data_root=data_root, teacher=teacher, output=output, config=config,
                    workdir=_train_workdir(workdir, output),
@@ -417,8 +412,9 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings(learned_verdict=_learned(verdict), first_stage_cut=first_stage_cut,
-                                            early_exit=not no_early_exit, cascade_margin=cascade_margin),
+                          settings=Settings(learned_verdict=learned_verdict_setting(verdict),
+                                            first_stage_cut=first_stage_cut, early_exit=not no_early_exit,
+                                            cascade_margin=cascade_margin),
                           accurate_model=accurate_model)
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
         for evalset in evalsets:

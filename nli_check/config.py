@@ -135,6 +135,12 @@ class Settings:
                                 if getattr(self, name) is None})
 
 
+def learned_verdict_setting(rule: str | None) -> bool | None:
+    """A ``--verdict`` value ("learned" or "thresholds") as ``Settings.learned_verdict``;
+    None (not given) keeps the default."""
+    return None if rule is None else rule == "learned"
+
+
 def default_static_model_path() -> Path:
     """The shipped static vectors of the first stage (found as the NLI model is)."""
     return Path(str(resources.files("nli_check.models") / DEFAULT_STATIC_MODEL_NAME))

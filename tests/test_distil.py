@@ -37,7 +37,8 @@ def test_temperature_softens_both_sides_and_keeps_a_matching_student_at_its_mini
     for temperature in (1.0, 2.0, 4.0):
         best = soft_target_loss(matching, teacher, gold_weight=0.0, temperature=temperature)
         for shift in ([0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, -0.5]):
-            moved = soft_target_loss(matching + torch.tensor([shift]), teacher, gold_weight=0.0, temperature=temperature)
+            moved = soft_target_loss(matching + torch.tensor([shift]), teacher, gold_weight=0.0,
+                                     temperature=temperature)
             assert moved > best
     # at T=2 the targets are the teacher's square roots, renormalised, and the loss is scaled by 4
     logits = torch.tensor([[3.0, 0.0, 0.0]])

@@ -12,7 +12,7 @@ import numpy as np
 
 from nli_check.batch.corpus import Article, BadRow
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import BATCH_SOURCE_CACHE, DEFAULT_PRECISION, Settings
+from nli_check.config import BATCH_SOURCE_CACHE, DEFAULT_PRECISION, Settings, learned_verdict_setting
 from nli_check.errors import InputError
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
@@ -33,8 +33,8 @@ class CheckerSpec:
     verdict: str | None = None  # "learned" or "thresholds"; None: the default (learned where the model has a head)
 
     def settings(self) -> Settings:
-        learned = None if self.verdict is None else self.verdict == "learned"
-        return Settings().with_overrides(top_k=self.top_k, explain=self.explain, learned_verdict=learned)
+        return Settings().with_overrides(top_k=self.top_k, explain=self.explain,
+                                         learned_verdict=learned_verdict_setting(self.verdict))
 
     def build(self):
         from nli_check.pipeline.checker import Checker

@@ -39,7 +39,8 @@ NOTES_FILE = "card_notes.md"
 LICENSES = {
     "snli": "CC BY-SA 4.0", "mnli_taxinli": "C-UDA 1.0 (data not redistributed)", "cad_snli": "Apache-2.0",
     "conjnli": "none stated", "sick": "CC BY-NC-SA 3.0", "anli": "CC BY-NC 4.0", "glue_rte": "research use (GLUE)",
-    "scifact": "CC BY-NC 2.0", "fever_rte": "CC BY-SA 3.0", "covidfact_rte": "none stated", "covidfact": "none stated", "check_covid": "MIT",
+    "scifact": "CC BY-NC 2.0", "fever_rte": "CC BY-SA 3.0", "covidfact_rte": "none stated", "covidfact": "none stated",
+    "check_covid": "MIT",
     "citation_integrity": "MIT", "climate_fever": "none stated (Wikipedia text CC BY-SA)",
     "factcheck_gpt": "Apache-2.0", "wice": "ODC-BY annotations, CC BY-SA text",
 }

@@ -328,10 +328,10 @@ class Checker:
             if self.head is None:  # features only (nli-check fit-verdict learns from them)
                 decided[i] = Decided(candidates[i], rows[i], decided[i].decision, features)
             else:
-                label, shares = self.head.decide(
-                    features.vector, contradiction_floor=self.settings.contradiction_threshold)
-                decided[i] = Decided(candidates[i], rows[i], decide_learned(candidates[i], rows[i], label, shares,
-                                                    contradiction_floor=self.settings.contradiction_threshold),
+                floor = self.settings.contradiction_threshold
+                label, shares = self.head.decide(features.vector, contradiction_floor=floor)
+                decided[i] = Decided(candidates[i], rows[i],
+                                     decide_learned(candidates[i], rows[i], label, shares, contradiction_floor=floor),
                                      features, shares)
         return decided
 

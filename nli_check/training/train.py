@@ -144,8 +144,10 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
     for name, pairs in sources.items():
         rng.shuffle(pairs)
         cap = config.caps.get(name, len(pairs))
+        if cap <= 0:
+            continue
         taken = 0
-        for pair in pairs if cap > 0 else ():
+        for pair in pairs:
             key = (pair.premise.lower(), pair.hypothesis.lower())
             if key in seen or key in dev_keys:
                 continue
