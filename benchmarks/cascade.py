@@ -1,10 +1,12 @@
 """Benchmark: the cascade's dev verdicts and work for each margin, to choose the margin on dev.
 
-    python benchmarks/cascade.py --accurate PATH [--student PATH] [--sets wice-dev ...]
-        [--margins 0 0.05 0.1 0.2 0.3 1] [--limit N] [--precision float32] [--output FILE]
+    python benchmarks/cascade.py --accurate PATH [--student PATH] [--verdict learned|thresholds]
+        [--sets wice-dev ...] [--margins 0 0.05 0.1 0.2 0.3 1] [--limit N] [--precision float32]
+        [--output FILE]
 
-Runs the checker (thresholds, no explanations) with the student as its model and PATH as the
-accurate model over each dev set once per margin. Margin 0 is the student alone; margin 1
+Runs the checker (no explanations; the student decides by its learned verdict or its
+thresholds, the accurate model by its thresholds) with the student as its model and PATH as
+the accurate model over each dev set once per margin. Margin 0 is the student alone; margin 1
 sends every claim with candidate evidence to the accurate model (the accurate model alone,
 but for claims no source sentence matches). Both models keep their caches across margins, so
 the seconds are only meaningful for the first margin; compare margins by the pairs each model
@@ -31,6 +33,8 @@ def main() -> None:
     parser.add_argument("--accurate", type=Path, required=True, help="The accurate model folder (calibrated).")
     parser.add_argument("--student", type=Path, default=None, help="The fast model (default: the shipped one).")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--verdict", choices=["learned", "thresholds"], default="learned",
+                        help="How the student decides (learned: its head, where it has one).")
     parser.add_argument("--sets", nargs="+", default=MISSION_DEV)
     parser.add_argument("--margins", nargs="+", type=float, default=[0.0, 0.05, 0.1, 0.2, 0.3, 1.0])
     parser.add_argument("--limit", type=int, default=None)
@@ -45,8 +49,9 @@ def main() -> None:
     from nli_check.training.train import cpu_description
 
     checker = Checker(model=args.student, accurate_model=args.accurate, precision=args.precision,
-                      settings=Settings(explain=False))
+                      settings=Settings(explain=False, learned_verdict=args.verdict == "learned"))
     result = {"cpu": cpu_description(), "precision": args.precision, "student": checker.model_name,
+              "student_verdict": "thresholds" if checker.head is None else f"learned {checker.head.digest}",
               "accurate": checker.accurate.model_name,
               "thresholds": {"student": [checker.settings.entailment_threshold,
                                          checker.settings.contradiction_threshold],

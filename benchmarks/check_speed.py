@@ -8,9 +8,10 @@ Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences
 few documents, the sources are 5,000 words of documents including those. Reports the
 cold time (model load + first check), warm times (models loaded, caches cleared, so
 nothing is reused), and the number of NLI pairs. ``--verdict both`` times the two decision
-rules in one run, their warm checks interleaved; ``--accurate-model`` adds the cascade
-(thresholds, the claims near a threshold decided again by the accurate model) to them and
-counts the claims it sent on. A benchmark, not a test: it asserts nothing about time.
+rules in one run, their warm checks interleaved; ``--accurate-model`` adds a cascade for
+each rule ("cascade-learned", "cascade-thresholds": the claims close to another verdict
+decided again by the accurate model) and counts the claims it sent on. A benchmark, not a
+test: it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ def main() -> None:
     checkers = {rule: checker.with_settings(learned_verdict=rule == "learned") for rule in rules}
     if args.accurate_model:
         margin = {} if args.cascade_margin is None else {"cascade_margin": args.cascade_margin}
-        checkers["cascade"] = Checker(model=args.model, precision=args.precision, accurate_model=args.accurate_model,
-                                      settings=Settings(explain=not args.no_explain, learned_verdict=False, **margin))
-        rules.append("cascade")
+        cascade = Checker(model=args.model, precision=args.precision, accurate_model=args.accurate_model,
+                          settings=Settings(explain=not args.no_explain, learned_verdict="learned" in rules, **margin))
+        for rule in list(rules):
+            checkers[f"cascade-{rule}"] = cascade.with_settings(learned_verdict=rule == "learned")
+            rules.append(f"cascade-{rule}")
     loaded = time.perf_counter()
     report = checkers[rules[0]].check(article, sources)
     cold = time.perf_counter() - started
@@ -99,7 +102,7 @@ def main() -> None:
         **{rule: {"warm_s_median": round(sorted(times)[len(times) // 2], 2), "warm_s_all": [round(w, 2) for w in times],
                   "nli_pairs": reports[rule].nli_pairs, "summary": reports[rule].summary,
                   **({"claims_decided_again": sum(claim.nli_model is not None for claim in reports[rule].claims),
-                      "cascade_margin": checkers[rule].settings.cascade_margin} if rule == "cascade" else {})}
+                      "cascade_margin": checkers[rule].settings.cascade_margin} if rule.startswith("cascade") else {})}
            for rule, times in warm.items()},
     }
     print(json.dumps(result, indent=2))

@@ -30,8 +30,7 @@ precision_option = click.option(
 verdict_option = click.option(
     "--verdict", type=click.Choice(["thresholds", "learned"]), default=None,
     help="learned: the head stored beside the model (verdict_head.json, from nli-check fit-verdict) where there "
-         "is one; thresholds: the two thresholds stored with the model. Default: learned, except with "
-         "--accurate-model (a cascade decides by thresholds).")
+         "is one; thresholds: the two thresholds stored with the model. Default: learned.")
 
 
 # Shared by check and eval: how much work is skipped before and during NLI (Settings).
@@ -49,7 +48,8 @@ accurate_model_option = click.option(
          "accurate NLI model (e.g. the mpnet teacher of make teacher).")
 cascade_margin_option = click.option(
     "--cascade-margin", type=click.FloatRange(0, 1), default=_DEFAULTS.cascade_margin, show_default=True,
-    help="With --accurate-model: how close to a threshold a claim's best probability must be to be scored again.")
+    help="With --accurate-model: how close to another verdict a claim must be to be scored again (the head's "
+         "p(supported) to the likeliest other verdict; by thresholds, the best probability to its threshold).")
 
 
 def stages_option(command):

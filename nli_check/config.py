@@ -93,9 +93,8 @@ class Settings:
     first_stage: str = "fused"
     similarity_floor: float | None = None  # below this no source statement matches the claim
     # decision: True, the learned verdict stored beside the model (verdict_head.json) where it
-    # has one, else the two thresholds; False, the thresholds; None (the default), the learned
-    # verdict except in a cascade, which decides by thresholds
-    learned_verdict: bool | None = None
+    # has one, else the two thresholds; False, the thresholds
+    learned_verdict: bool = True
     # compute the learned verdict's features even for a model without a head (to fit one)
     features: bool = False
     entailment_threshold: float | None = None
@@ -107,8 +106,9 @@ class Settings:
     early_exit: bool = True
     exit_contradiction: float = 1.01  # above 1: never (only a supported verdict is final, exactly)
     exit_entailment_below: float = 0.0  # 0: never
-    # cascade (Checker(accurate_model=...)): a claim whose best p(entailment) or p(contradiction)
-    # lies closer than this to its threshold is decided again by the accurate model; a
+    # cascade (Checker(accurate_model=...)): a claim decided closer than this to another verdict
+    # (the head's p(supported) to the likeliest other verdict, or the best p(entailment) or
+    # p(contradiction) to its threshold) is decided again by the accurate model; a
     # provisional value until benchmarks/cascade.py chooses it on dev with the finished teacher
     cascade_margin: float = 0.2
     # inference
@@ -135,10 +135,10 @@ class Settings:
                                 if getattr(self, name) is None})
 
 
-def learned_verdict_setting(rule: str | None) -> bool | None:
-    """A ``--verdict`` value ("learned" or "thresholds") as ``Settings.learned_verdict``;
-    None (not given) keeps the default."""
-    return None if rule is None else rule == "learned"
+def learned_verdict_setting(rule: str | None) -> bool:
+    """A ``--verdict`` value ("learned" or "thresholds"; None: not given, the default) as
+    ``Settings.learned_verdict``."""
+    return rule != "thresholds"
 
 
 def default_static_model_path() -> Path:

@@ -63,12 +63,43 @@ def test_a_zero_margin_leaves_the_fast_verdicts_alone(tiny_nli_model, tiny_embed
     assert all(claim.nli_model is None for claim in cascade.claims)
 
 
-def test_the_cascade_refuses_the_learned_verdict_and_batch(tiny_nli_model, tiny_embedding_model, accurate_model):
+@pytest.fixture(scope="module")
+def fast_model_with_head(tmp_path_factory, tiny_nli_model):
+    """The tiny model with a head that is unsure of every claim: p(supported) 0.31 against
+    p(unsupported) 0.38 (contradicted 0.31, out of reach below the contradiction floor)."""
+    import numpy as np
+
+    from nli_check.pipeline.features import FEATURE_NAMES
+    from nli_check.pipeline.verdict import WORD_FEATURE_NAMES, LinearModel, VerdictHead
+
+    folder = tmp_path_factory.mktemp("with-head") / "model"
+    shutil.copytree(tiny_nli_model, folder)
+    features, words = len(FEATURE_NAMES), len(WORD_FEATURE_NAMES)
+    verdict = LinearModel(np.zeros(features), np.ones(features), np.zeros((3, features)), np.array([0.0, 0.0, 0.2]))
+    marking = LinearModel(np.zeros(words), np.ones(words), np.zeros((1, words)), np.array([0.0]))
+    VerdictHead(verdict, marking, 0.5, 2, {"note": "test"}).save(folder)
+    return folder
+
+
+@pytest.mark.parametrize(("margin", "sent_on"), [(0.05, False), (0.1, True)])
+def test_a_learned_cascade_sends_on_the_claims_the_head_is_unsure_of(fast_model_with_head, tiny_embedding_model,
+                                                                    accurate_model, margin, sent_on):
+    settings = Settings(cascade_margin=margin, explain=False, similarity_floor=-1.0, contradiction_threshold=1.0)
+    checker = Checker(model=fast_model_with_head, embedding_model=str(tiny_embedding_model),
+                      accurate_model=accurate_model, settings=settings)
+    assert checker.head is not None and checker.accurate.head is None  # the accurate model: its thresholds
+    report = checker.check(ARTICLE, [SOURCE])
+    if sent_on:  # a gap of 0.07 between p(supported) and p(unsupported)
+        assert [claim.label for claim in report.claims] == ["supported"] * 3
+        assert all(claim.nli_model == str(accurate_model) and claim.scores is None for claim in report.claims)
+    else:
+        assert [claim.label for claim in report.claims] == ["unsupported"] * 3
+        assert all(claim.nli_model is None and claim.scores is not None for claim in report.claims)
+
+
+def test_batch_refuses_a_cascade(tiny_nli_model, tiny_embedding_model, accurate_model):
     from nli_check.batch.chunks import BatchChecker
 
-    with pytest.raises(InputError, match="learned verdict and an accurate model do not combine"):
-        Checker(model=tiny_nli_model, embedding_model=str(tiny_embedding_model), accurate_model=accurate_model,
-                settings=Settings(learned_verdict=True))
     with pytest.raises(InputError, match="batch scoring runs one NLI model"):
         BatchChecker(_checker(tiny_nli_model, tiny_embedding_model, accurate_model, 0.2))
 

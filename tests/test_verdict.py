@@ -15,7 +15,7 @@ from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS
 from nli_check.pipeline.features import FEATURE_NAMES, ClaimWord, FeatureMaker, evidence_chunk
 from nli_check.pipeline.pair import Candidate, TokenVectors
 from nli_check.pipeline.segment import Sentence
-from nli_check.pipeline.verdict import HEAD_FILE, WORD_FEATURE_NAMES, LinearModel, VerdictHead
+from nli_check.pipeline.verdict import HEAD_FILE, WORD_FEATURE_NAMES, LinearModel, VerdictHead, supported_margin
 from nli_check.training import verdict as fitting
 
 
@@ -121,6 +121,15 @@ def test_contradicted_needs_the_nli_model_to_see_a_contradiction():
     x[FEATURE_NAMES.index("chunk_contradict")] = 0.7
     assert head.decide(x, contradiction_floor=0.6)[0] == CONTRADICTED
     assert fitting.head_label(verdict, x, contradiction_floor=0.8) == SUPPORTED
+
+
+def test_supported_margin_is_the_gap_to_the_likeliest_verdict_the_floor_allows():
+    shares = np.array([0.4, 0.45, 0.15])  # supported, contradicted, unsupported
+    x = np.zeros(len(FEATURE_NAMES))
+    x[FEATURE_NAMES.index("contradict_max")] = 0.3
+    assert supported_margin(shares, x, None) == pytest.approx(0.05)
+    assert supported_margin(shares, x, 0.2) == pytest.approx(0.05)
+    assert supported_margin(shares, x, 0.6) == pytest.approx(0.25)  # contradicted out of reach
 
 
 def test_marking_keeps_the_lowest_matches_above_the_threshold_and_bounds_them():

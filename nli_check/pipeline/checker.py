@@ -31,7 +31,7 @@ from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span, VerdictScores
 from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence
-from nli_check.pipeline.verdict import VerdictHead
+from nli_check.pipeline.verdict import VerdictHead, supported_margin
 
 
 class Checker:
@@ -47,8 +47,9 @@ class Checker:
         settings: what shapes the check; a value given here always wins over the model's
             stored thresholds, those left at None come from the model folder.
         accurate_model: a slower, more accurate NLI model folder for a cascade: claims the
-            model decides with a margin under ``settings.cascade_margin`` (see
-            :meth:`cascade_steps`) are scored again by it and decided by its own thresholds.
+            model decides with a margin under ``settings.cascade_margin`` (by its learned
+            verdict or its thresholds, see :meth:`cascade_steps`) are scored again by it and
+            decided by its own thresholds.
 
     Examples:
         >>> checker = Checker(settings=Settings(explain=False))
@@ -63,8 +64,6 @@ class Checker:
             raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
         given = settings or Settings()
         base = given.for_model(model_settings(model_path))
-        if base.learned_verdict is None:  # the default: learned, but a cascade decides by thresholds
-            base = base.with_overrides(learned_verdict=accurate_model is None)
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
         self.embedder = Embedder(embedding_model, device=device, precision=precision)
@@ -81,13 +80,11 @@ class Checker:
         self.first_stage: FirstStage | None = None  # loaded when a check first narrows its sources
         self.accurate: Checker | None = None
         if accurate_model is not None:
-            if base.learned_verdict:
-                raise InputError("a cascade decides by thresholds: the learned verdict and an accurate model "
-                                 "do not combine")
             # The same checker (models, caches) but for its NLI model and that model's thresholds.
             self.accurate = copy.copy(self)
             self.accurate.settings = given.for_model(model_settings(accurate_model)).with_overrides(
                 learned_verdict=False)
+            self.accurate.head = None  # the fast model's head reads the fast model's probabilities
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
                                          precision=precision)
             self.accurate.model_name = str(accurate_model)
@@ -361,16 +358,18 @@ class Checker:
 
     def cascade_steps(self, document: SegmentedInput, claims: list[Sentence], candidates: list[list[Candidate]],
                       decided: list[Decided]) -> Generator[ScoreRequest, object, list[Decided]]:
-        """With an accurate model, the claims decided within ``cascade_margin`` of a threshold
-        (the best p(entailment) that close to the entailment threshold, or the best
-        p(contradiction) to the contradiction threshold) are decided again by the accurate
-        model over all their candidates; its requests are marked ``model="accurate"``. Without
-        one, ``decided`` as it is."""
+        """With an accurate model, the claims decided within ``cascade_margin`` of changing
+        their verdict are decided again by the accurate model (by its thresholds) over all their
+        candidates; its requests are marked ``model="accurate"``. Close means, for a learned
+        verdict, the head's p(supported) that close to the likeliest other verdict
+        (:func:`~nli_check.pipeline.verdict.supported_margin`); for the thresholds, the best
+        p(entailment) that close to the entailment threshold, or the best p(contradiction) to
+        the contradiction threshold. Without an accurate model, ``decided`` as it is."""
         if self.accurate is None:
             return decided
         margin = self.settings.cascade_margin
         uncertain = [i for i, claim_decided in enumerate(decided)
-                     if candidates[i] and _margin(claim_decided.probabilities, self.settings) < margin]
+                     if candidates[i] and self._margin(claim_decided) < margin]
         if not uncertain:
             return decided
         again = yield from _for_model(self.accurate.decide_steps(document, [claims[i] for i in uncertain],
@@ -379,6 +378,14 @@ class Checker:
         for i, claim_decided in zip(uncertain, again):
             decided[i] = replace(claim_decided, nli_model=self.accurate.model_name)
         return decided
+
+    def _margin(self, claim_decided: Decided) -> float:
+        """How close a claim's verdict is to changing: by the head where it decided, else by
+        the thresholds."""
+        if claim_decided.shares is None:
+            return _threshold_margin(claim_decided.probabilities, self.settings)
+        return supported_margin(claim_decided.shares, claim_decided.features.vector,
+                                self.settings.contradiction_threshold)
 
     def decide(self, candidates: list[list[Candidate]], probabilities: np.ndarray) -> list[Decided]:
         """One verdict per claim by the two thresholds, from the rows of ``probabilities``
@@ -579,7 +586,7 @@ def _for_model(steps: Generator[ScoreRequest, object, list[Decided]], model: str
         return done.value
 
 
-def _margin(rows: np.ndarray, settings: Settings) -> float:
+def _threshold_margin(rows: np.ndarray, settings: Settings) -> float:
     """How far a claim's rows are from changing its verdict under the thresholds: the
     smaller distance of its best p(entailment) to the entailment threshold and of its best
     p(contradiction) to the contradiction threshold."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.errors import InputError
-from nli_check.labels import CONTRADICTED, VERDICTS, Verdict
+from nli_check.labels import CONTRADICTED, SUPPORTED, VERDICTS, Verdict
 from nli_check.pipeline.features import FEATURE_NAMES, ClaimWord
 
 HEAD_FILE = "verdict_head.json"
@@ -139,13 +139,28 @@ def contradiction_gated(probabilities: np.ndarray, features: np.ndarray, floor: 
     the head learns "close wording, not entailed" as a sign of it from the swapped-word
     training pairs, which on real claims mostly means a paraphrase the model misses."""
     ranked = [VERDICTS[int(i)] for i in np.argsort(-probabilities, kind="stable")]
-    if floor is None:
-        return ranked[0]
-    features = np.asarray(features).reshape(-1)
-    seen = max(features[FEATURE_NAMES.index("contradict_max")], features[FEATURE_NAMES.index("chunk_contradict")])
-    if seen < floor:
+    if not _contradiction_allowed(features, floor):
         ranked.remove(CONTRADICTED)
     return ranked[0]
+
+
+def supported_margin(probabilities: np.ndarray, features: np.ndarray, floor: float | None) -> float:
+    """How far the head is from changing its answer to "is the claim supported": the gap
+    between p(supported) and the likeliest other verdict the contradiction floor allows
+    (see :func:`contradiction_gated`). A cascade sends claims with a small gap on."""
+    others = [i for i, verdict in enumerate(VERDICTS) if verdict != SUPPORTED
+              and (verdict != CONTRADICTED or _contradiction_allowed(features, floor))]
+    return abs(float(probabilities[VERDICTS.index(SUPPORTED)]) - float(max(probabilities[i] for i in others)))
+
+
+def _contradiction_allowed(features: np.ndarray, floor: float | None) -> bool:
+    """Whether the NLI model's best p(contradiction), over the candidates or the chunk,
+    reaches the floor (None: no floor)."""
+    if floor is None:
+        return True
+    features = np.asarray(features).reshape(-1)
+    seen = max(features[FEATURE_NAMES.index("contradict_max")], features[FEATURE_NAMES.index("chunk_contradict")])
+    return seen >= floor
 
 
 def word_features(words: list[ClaimWord]) -> np.ndarray:
