@@ -1,6 +1,6 @@
 """Benchmark: the cascade's dev verdicts and work for each margin, to choose the margin on dev.
 
-    python benchmarks/cascade.py --accurate PATH [--student PATH] [--verdict learned|thresholds]
+    python benchmarks/cascade.py --accurate PATH [--student PATH] [--verdicts learned thresholds]
         [--sets wice-dev ...] [--margins 0 0.05 0.1 0.2 0.3 1] [--limit N] [--precision float32]
         [--output FILE]
 
@@ -11,7 +11,8 @@ sends every claim with candidate evidence to the accurate model (the accurate mo
 but for claims no source sentence matches). Both models keep their caches across margins, so
 the seconds are only meaningful for the first margin; compare margins by the pairs each model
 was asked for. Reports balanced accuracy (supported vs not), 3-way macro-F1 where the set has
-three labels, and NLI pairs per claim sentence asked of each model (cache hits included). Dev splits only. A benchmark: it reports, asserts nothing.
+three labels, and NLI pairs per claim sentence asked of each model (cache hits included).
+Dev splits only. A benchmark: it reports, asserts nothing.
 """
 
 from __future__ import annotations
@@ -33,31 +34,34 @@ def main() -> None:
     parser.add_argument("--accurate", type=Path, required=True, help="The accurate model folder (calibrated).")
     parser.add_argument("--student", type=Path, default=None, help="The fast model (default: the shipped one).")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--verdict", choices=["learned", "thresholds"], default="learned",
-                        help="How the student decides (learned: its head, where it has one).")
+    parser.add_argument("--verdicts", nargs="+", choices=["learned", "thresholds"], default=["learned"],
+                        help="How the student decides (learned: its head, where it has one); several share "
+                             "the models' caches.")
     parser.add_argument("--sets", nargs="+", default=MISSION_DEV)
     parser.add_argument("--margins", nargs="+", type=float, default=[0.0, 0.05, 0.1, 0.2, 0.3, 1.0])
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--precision", default="float32")
-    parser.add_argument("--output", type=Path, default=None, help="Also write the table here (JSON).")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="Also write the table here (JSON), after each set.")
     args = parser.parse_args()
 
     from nli_check import Checker
     from nli_check.config import Settings
     from nli_check.datasets import eval_sets
-    from nli_check.evaluation.evaluate import run_checker, score
+    from nli_check.evaluation.evaluate import decision_rule, run_checker, score
     from nli_check.training.train import cpu_description
 
     checker = Checker(model=args.student, accurate_model=args.accurate, precision=args.precision,
-                      settings=Settings(explain=False, learned_verdict=args.verdict == "learned"))
+                      settings=Settings(explain=False, learned_verdict="learned" in args.verdicts))
+    students = {verdict: checker.with_settings(learned_verdict=verdict == "learned") for verdict in args.verdicts}
     result = {"cpu": cpu_description(), "precision": args.precision, "student": checker.model_name,
-              "student_verdict": "thresholds" if checker.head is None else f"learned {checker.head.digest}",
+              "student_verdicts": {verdict: decision_rule(run) for verdict, run in students.items()},
               "accurate": checker.accurate.model_name,
               "thresholds": {"student": [checker.settings.entailment_threshold,
                                          checker.settings.contradiction_threshold],
                              "accurate": [checker.accurate.settings.entailment_threshold,
                                           checker.accurate.settings.contradiction_threshold]},
-              "sets": {}}
+              "sets": {}, "mean": {}}
     asked = {"fast": 0, "accurate": 0}
     predict = {"fast": checker.nli.predict, "accurate": checker.accurate.nli.predict}
 
@@ -68,11 +72,12 @@ def main() -> None:
         return predict_counted
 
     checker.nli.predict, checker.accurate.nli.predict = counting("fast"), counting("accurate")
+    runs = [(verdict, margin) for verdict in args.verdicts for margin in sorted(args.margins)]
     for name in args.sets:
         evalset = eval_sets.load(name, data_root=args.data, limit=args.limit)
         result["sets"][name] = {}
-        for margin in sorted(args.margins):
-            run = checker.with_settings(cascade_margin=margin)
+        for verdict, margin in runs:
+            run = students[verdict].with_settings(cascade_margin=margin)
             before = checker.nli.pairs_scored, checker.accurate.nli.pairs_scored
             asked.update(fast=0, accurate=0)
             started = time.perf_counter()
@@ -83,24 +88,24 @@ def main() -> None:
             row = {
                 "balanced_accuracy": metrics["binary"]["balanced_accuracy"],
                 "macro_f1": (metrics["three_way"] or {}).get("macro_f1"),
-                # mixes the two models' p(entailment) between 0 and 1: comparable at the ends only
+                # mixes the two models' scores between 0 and 1: comparable at the ends only
                 "roc_auc": metrics["binary"].get("roc_auc"),
                 "fast_pairs_per_claim": round(asked["fast"] / sentences, 2),
                 "accurate_pairs_per_claim": round(asked["accurate"] / sentences, 2),
                 "fresh_pairs": [checker.nli.pairs_scored - before[0], checker.accurate.nli.pairs_scored - before[1]],
                 "seconds": round(seconds, 1),
             }
-            result["sets"][name][str(margin)] = row
-            print(name, margin, json.dumps(row), flush=True)
-    means = {}
-    for margin in sorted(args.margins):
-        rows = [result["sets"][name][str(margin)] for name in args.sets]
-        means[str(margin)] = {"balanced_accuracy": round(sum(r["balanced_accuracy"] for r in rows) / len(rows), 4),
-                              "roc_auc": round(sum(r["roc_auc"] or 0.0 for r in rows) / len(rows), 4),
-                              "accurate_pairs_per_claim": round(sum(r["accurate_pairs_per_claim"] for r in rows)
-                                                                / len(rows), 2)}
-        print("mean", margin, json.dumps(means[str(margin)]), flush=True)
-    result["mean"] = means
+            result["sets"][name][f"{verdict} {margin}"] = row
+            print(name, verdict, margin, json.dumps(row), flush=True)
+        if args.output is not None:
+            args.output.write_text(json.dumps(result, indent=2) + "\n")
+    for verdict, margin in runs:
+        rows = [result["sets"][name][f"{verdict} {margin}"] for name in args.sets]
+        mean = {"balanced_accuracy": round(sum(r["balanced_accuracy"] for r in rows) / len(rows), 4),
+                "roc_auc": round(sum(r["roc_auc"] or 0.0 for r in rows) / len(rows), 4),
+                "accurate_pairs_per_claim": round(sum(r["accurate_pairs_per_claim"] for r in rows) / len(rows), 2)}
+        result["mean"][f"{verdict} {margin}"] = mean
+        print("mean", verdict, margin, json.dumps(mean), flush=True)
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
