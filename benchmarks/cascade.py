@@ -54,7 +54,7 @@ def main() -> None:
     checker = Checker(model=args.student, accurate_model=args.accurate, precision=args.precision,
                       settings=Settings(explain=False, learned_verdict="learned" in args.verdicts))
     students = {verdict: checker.with_settings(learned_verdict=verdict == "learned") for verdict in args.verdicts}
-    result = {"cpu": cpu_description(), "precision": args.precision, "student": checker.model_name,
+    result = {"cpu": cpu_description(), "precision": checker.nli.precision, "student": checker.model_name,
               "student_verdicts": {verdict: decision_rule(run) for verdict, run in students.items()},
               "accurate": checker.accurate.model_name,
               "thresholds": {"student": [checker.settings.entailment_threshold,
