@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import (DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_INPUT_BYTES,
-                              TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
+from nli_check.config import (DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_CHECK_WORDS,
+                              MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
                               learned_verdict_setting)
 from nli_check.errors import InputError
 from nli_check.labels import VERDICTS
@@ -50,6 +50,11 @@ cascade_margin_option = click.option(
     "--cascade-margin", type=click.FloatRange(0, 1), default=_DEFAULTS.cascade_margin, show_default=True,
     help="With --accurate-model: how close to another verdict a claim must be to be scored again (the head's "
          "p(supported) to the likeliest other verdict; by thresholds, the best probability to its threshold).")
+
+
+max_words_option = click.option(
+    "--max-words", type=click.IntRange(min=1), default=MAX_CHECK_WORDS, show_default=True,
+    help="Refuse a check whose article and sources (fetched ones included) come to more words than this.")
 
 
 def stages_option(command):
@@ -115,6 +120,9 @@ def main() -> None:
 @precision_option
 @click.option("--max-input-mb", type=click.FloatRange(0.001), default=MAX_INPUT_BYTES / 1e6, show_default=True,
               help="Refuse input files larger than this.")
+@max_words_option
+@click.option("--links-root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="With --sources-from-links: the folder linked files may lie in (default: the article's folder).")
 @click.option("--no-explain", is_flag=True, help="Skip marking the unsupported words (faster).")
 @verdict_option
 @first_stage_option
@@ -122,8 +130,8 @@ def main() -> None:
 @accurate_model_option
 @cascade_margin_option
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
-          embedding_model, input_format, top_k, device, precision, max_input_mb, no_explain, verdict,
-          first_stage_cut, no_early_exit, accurate_model, cascade_margin) -> None:
+          embedding_model, input_format, top_k, device, precision, max_input_mb, max_words, links_root, no_explain,
+          verdict, first_stage_cut, no_early_exit, accurate_model, cascade_margin) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
@@ -141,9 +149,9 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
     try:
         inputs = read_inputs(article, sources, input_format=input_format, max_bytes=int(max_input_mb * 1e6),
                              sources_from_links=sources_from_links, fetcher=fetcher,
-                             max_pdf_bytes=int(max_fetch_mb * 1e6))
+                             max_pdf_bytes=int(max_fetch_mb * 1e6), max_words=max_words, links_root=links_root)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings().with_overrides(top_k=top_k, explain=not no_explain,
+                          settings=Settings().with_overrides(top_k=top_k, explain=not no_explain, max_words=max_words,
                                                              learned_verdict=learned_verdict_setting(verdict),
                                                              first_stage_cut=first_stage_cut,
                                                              early_exit=not no_early_exit,
@@ -560,8 +568,9 @@ def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> N
               help="torch threads (default: one per core); 1 can be much faster on a busy machine.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @verdict_option
+@max_words_option
 def batch(input_path, output, resume, errors_path, engine, device, precision, model, embedding_model, top_k, no_explain,
-          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict) -> None:
+          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict, max_words) -> None:
     """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
     article and sources. Streams the input; rows are durable in input order; --resume
     continues after any interruption with no row lost or repeated."""
@@ -570,7 +579,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
     from nli_check.config import BATCH_CHUNK_SIZE
 
     spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision, top_k=top_k,
-                       explain=not no_explain, threads=threads, verdict=verdict)
+                       explain=not no_explain, threads=threads, verdict=verdict, max_words=max_words)
     try:
         summary = run_batch(input_path, output, errors=errors_path, resume=resume, spec=spec,
                             chunk_size=chunk_size or BATCH_CHUNK_SIZE, engine=engine, progress=not no_progress,
@@ -606,8 +615,9 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
 @click.option("--allow-private-urls", is_flag=True,
               help="Let URL sources reach loopback, private and link-local addresses (refused by default: "
                    "the server fetches them for remote users).")
+@max_words_option
 def serve(host, port, model, embedding_model, device, precision, feedback_db, max_body_mb, timeout_s, queue,
-          allow_private_urls) -> None:
+          allow_private_urls, max_words) -> None:
     """Start the web app: paste an article and its sources, see the report, give feedback."""
     import uvicorn
 
@@ -616,11 +626,13 @@ def serve(host, port, model, embedding_model, device, precision, feedback_db, ma
     from nli_check.serve.feedback import FeedbackStore
 
     settings = ServeSettings(host=host, port=port, max_body_bytes=int(max_body_mb * 1e6), timeout_s=timeout_s,
-                             queue=queue, feedback_db=str(feedback_db), allow_private_urls=allow_private_urls)
+                             queue=queue, feedback_db=str(feedback_db), allow_private_urls=allow_private_urls,
+                             max_words=max_words)
     try:
         FeedbackStore(feedback_db)  # a bad path fails here, in one line, before the models load
         # Load once, here, so a missing model is one line and exit 2, not a traceback.
-        checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision)
+        checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
+                          settings=Settings(max_words=max_words))
     except InputError as error:
         _fail(str(error))
     except OSError as error:  # transformers' way of saying a model folder is missing or broken
@@ -658,7 +670,11 @@ def feedback_export(db, output) -> None:
 
 
 def run() -> None:
-    """Console entry point: every usage error is one line on stderr and exit 2."""
+    """Console entry point: every usage error is one line on stderr and exit 2; so is any
+    other failure (out of memory, input nested too deeply, a fault of nli-check itself),
+    unless ``NLI_CHECK_TRACEBACK=1`` asks for the traceback."""
+    import os
+
     try:
         result = main.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -668,4 +684,14 @@ def run() -> None:
         hint = f" (try '{error.ctx.command_path} --help')" if getattr(error, "ctx", None) else ""
         click.echo(f"nli-check: error: {error.format_message()}{hint}", err=True)
         sys.exit(EXIT_INPUT)
+    except MemoryError:
+        _fail("out of memory (the input is too large for this machine; lower --max-words or --max-input-mb)")
+    except RecursionError:
+        _fail("the input is nested too deeply to be read")
+    except Exception as error:
+        if os.environ.get("NLI_CHECK_TRACEBACK") == "1":
+            raise
+        first = str(error).splitlines()[0][:300] if str(error) else ""
+        _fail(f"unexpected {type(error).__name__}{': ' + first if first else ''} "
+              f"(a fault of nli-check: set NLI_CHECK_TRACEBACK=1 for the traceback, and please report it)")
     sys.exit(result if isinstance(result, int) else 0)

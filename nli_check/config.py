@@ -28,6 +28,9 @@ PAD_TO_MULTIPLE_OF = 16
 
 # Input limits: beyond these a file is refused with a clear error instead of exhausting memory.
 MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
+# Words one check may read, the article and its sources (fetched ones included) together:
+# sentence splitting alone costs seconds per 100k words, so past this a check is refused.
+MAX_CHECK_WORDS = 200_000
 
 # Sources fetched from the web, and PDFs (nli_check/sources). The time-out bounds connecting
 # and each read, and the whole fetch again; redirects are followed by hand, each hop checked.
@@ -116,6 +119,8 @@ class Settings:
     max_length: int = 256
     # segmentation: a "sentence" longer than this many words is cut into windows
     max_sentence_words: int = 120
+    # the words a check may read, article and sources together (None: no limit)
+    max_words: int | None = MAX_CHECK_WORDS
     # explanation
     explain: bool = True
     # report: evidence listed per claim, best first (calibration asks for all of it)
@@ -176,6 +181,11 @@ class ServeSettings:
     queue: int = 8  # requests that may wait while one runs; beyond it 503 + Retry-After
     retry_after_s: int = 5
     max_sources: int = 20
+    max_words: int = MAX_CHECK_WORDS  # article and sources (fetched ones included) of one check
+    # URL sources are fetched on threads of their own, apart from the check's worker: a slow
+    # or hostile source never holds a text check, feedback or /healthz
+    fetch_workers: int = 8
+    fetch_queue: int = 8
     recent_reports_bytes: int = 50_000_000  # texts kept in memory so editors can give feedback
     # URL sources are fetched on behalf of a remote user: loopback, private, link-local and
     # metadata addresses are refused unless the operator allows them.

@@ -129,3 +129,49 @@ def serving(routes: dict[str, Route]):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@contextmanager
+def dripping(*, interval_s: float = 0.2, max_bytes: int = 200, redirect_to: str | None = None):
+    """A hostile server on 127.0.0.1: it answers each request with its status line and
+    headers one byte every ``interval_s`` (at most ``max_bytes`` bytes, so every loop
+    ends by itself), as a server would that means to hold its client. With
+    ``redirect_to``, the headers it drips redirect there. Yields its base URL."""
+    import socket
+
+    head = (b"HTTP/1.1 302 Found\r\nLocation: " + redirect_to.encode() + b"\r\n" if redirect_to
+            else b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n") + b"X-Padding: " + b"x" * max_bytes + b"\r\n\r\n"
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def drip(connection: socket.socket) -> None:
+        with connection:
+            try:
+                connection.settimeout(2)
+                connection.recv(65536)  # the request
+                for byte in head[:max_bytes]:
+                    if stop.wait(interval_s):
+                        return
+                    connection.sendall(bytes([byte]))
+            except OSError:  # the client gave up: what the tests want
+                return
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -12,7 +12,8 @@ import numpy as np
 
 from nli_check.batch.corpus import Article, BadRow
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import BATCH_SOURCE_CACHE, DEFAULT_PRECISION, Settings, learned_verdict_setting
+from nli_check.config import (BATCH_SOURCE_CACHE, DEFAULT_PRECISION, MAX_CHECK_WORDS, Settings,
+                              learned_verdict_setting)
 from nli_check.errors import InputError
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
 
@@ -31,9 +32,10 @@ class CheckerSpec:
     explain: bool = True
     threads: int | None = None  # torch intra-op threads; None: torch's choice (one per core)
     verdict: str | None = None  # "learned" or "thresholds"; None: the default (learned where the model has a head)
+    max_words: int = MAX_CHECK_WORDS  # a row whose article and sources come to more is a bad row
 
     def settings(self) -> Settings:
-        return Settings().with_overrides(top_k=self.top_k, explain=self.explain,
+        return Settings().with_overrides(top_k=self.top_k, explain=self.explain, max_words=self.max_words,
                                          learned_verdict=learned_verdict_setting(self.verdict))
 
     def build(self):
@@ -124,8 +126,10 @@ class BatchChecker:
                                             source_pages=row.source_pages or None)
             try:
                 requests[position] = next(generator)
-            except InputError as error:
-                results[position] = BadRow(row.line, row.id, str(error))
+            except (InputError, ValueError, RecursionError) as error:  # this row's own text: one line, not the run
+                reason = str(error) if isinstance(error, InputError) else f"cannot be checked ({type(error).__name__}: " \
+                                                                         f"{str(error)[:200]})"
+                results[position] = BadRow(row.line, row.id, reason)
                 continue
             steps[position] = generator
 

@@ -118,13 +118,19 @@ def _fetch(url: str):
 def _decode_line(raw: bytes, line: int) -> Article | BadRow | None:
     if not raw.strip():
         return None  # a blank line is no row (JSON Lines files often end with one)
+    raw = raw.rstrip(b"\r\n")  # else a row cut short is reported at "line 2, column 1"
     try:
         row = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         return BadRow(line, None, f"not UTF-8 (invalid byte 0x{raw[error.start]:02x} at column {error.start + 1})")
     except json.JSONDecodeError as error:
-        return BadRow(line, None, f"malformed JSON: {error.msg} (column {error.colno})")
-    return parse_row(row, line)
+        return BadRow(line, None, f"malformed JSON: {error.msg} (column {error.pos + 1})")
+    except RecursionError:
+        return BadRow(line, None, "malformed JSON: nested too deeply to read")
+    try:
+        return parse_row(row, line)
+    except RecursionError:
+        return BadRow(line, None, "a field is nested too deeply to read")
 
 
 def iter_rows(path: Path, *, start: int = 1, stop: int | None = None,

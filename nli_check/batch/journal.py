@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -99,12 +99,17 @@ class BatchSummary:
     elapsed_s: float
 
 
+def _id_key(ident: str | int) -> str:
+    """An id as a key: 1 and "1" stay apart, as they are in the output's JSON."""
+    return json.dumps(ident)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # The value a manifest written before the key existed stands for.
-_BEFORE_THE_KEY = {"precision": "float32", "verdict": "thresholds"}
+_BEFORE_THE_KEY = {"precision": "float32", "verdict": "thresholds", "max_words": None}
 
 
 def _run_settings(spec: CheckerSpec, chunk_size: int, input_path: Path) -> dict:
@@ -113,6 +118,7 @@ def _run_settings(spec: CheckerSpec, chunk_size: int, input_path: Path) -> dict:
             "model": str(spec.model) if spec.model else f"{DEFAULT_NLI_MODEL_NAME} (shipped)",
             "embedding_model": spec.embedding_model, "chunk_size": chunk_size, "top_k": spec.top_k,
             "explain": spec.explain, "threads": spec.threads, "verdict": spec.verdict or "learned",
+            "max_words": spec.max_words,
             # resolved ("auto" may mean bfloat16 here and float32 on another machine)
             "precision": resolve_precision(spec.precision, spec.device)}
 
@@ -131,6 +137,8 @@ class BatchRun:
     done: int = 0  # last input position already in the output or errors file
     started_at: str = ""
     runs: int = 1
+    # the line each id written to the output came from: a later row with the same id is refused
+    ids: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def open(cls, input_path: Path, output: Path, *, errors: Path | None, resume: bool, spec: CheckerSpec,
@@ -179,6 +187,10 @@ class BatchRun:
         last = [row for row in (last_complete_row(self.output), last_complete_row(self.errors)) if row]
         if not last:
             return
+        with self.output.open("rb") as handle:
+            for raw in handle:
+                row = json.loads(raw)
+                self.ids.setdefault(_id_key(row["id"]), int(row["line"]))
         latest = max(last, key=lambda row: row["line"])
         self.done = int(latest["line"])
         # The row at that position must be the one we wrote: else OUTPUT is another corpus's.
@@ -251,6 +263,12 @@ def write_chunk(run: BatchRun, journal: Journal, results: list[tuple[str, dict]]
     for kind, record in results:
         if record["line"] <= run.done:
             continue  # written by the interrupted run
+        if kind == "row":
+            first = run.ids.setdefault(_id_key(record["id"]), record["line"])
+            if first != record["line"]:
+                kind, record = "error", {"line": record["line"], "id": record["id"],
+                                         "reason": f"duplicate id {record['id']!r}: line {first} has the same id "
+                                                   f"(ids must be unique; this row was not written)"}
         journal.append(kind, record)
         if kind == "row":
             articles += 1

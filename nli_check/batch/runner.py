@@ -41,12 +41,18 @@ def run_batch(input_path: Path, output: Path, *, errors: Path | None = None, res
     run = BatchRun.open(input_path, output, errors=errors, resume=resume, spec=spec, chunk_size=chunk_size,
                         engine=engine)
     run.write_manifest("running")
-    if engine == "ray":
-        from nli_check.batch.ray_engine import run_ray
+    try:
+        if engine == "ray":
+            from nli_check.batch.ray_engine import run_ray
 
-        summary = run_ray(run, progress_enabled=progress, address=ray_address, actors=ray_actors)
-    else:
-        summary = run_local(run, progress_enabled=progress, checker=checker)
+            summary = run_ray(run, progress_enabled=progress, address=ray_address, actors=ray_actors)
+        else:
+            summary = run_local(run, progress_enabled=progress, checker=checker)
+    except BaseException as error:
+        # What is on disk is a prefix of the run; the manifest says it stopped, and why.
+        reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"{type(error).__name__}: {error}"
+        run.write_manifest("stopped", stopped_by=reason.splitlines()[0][:500] if reason else "")
+        raise
     if claims_parquet is not None:
         write_claims_parquet(run.output, Path(claims_parquet))
     return summary

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ import numpy as np
 
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, default_nli_model_path, model_settings
-from nli_check.errors import InputError
+from nli_check.errors import Cancelled, InputError
 from nli_check.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.decide import Decision, decide, decide_learned
@@ -30,7 +31,7 @@ from nli_check.pipeline.first_stage import FirstStage
 from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span, VerdictScores
-from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence
+from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence, WordBudget
 from nli_check.pipeline.verdict import VerdictHead, supported_margin
 
 
@@ -121,7 +122,7 @@ class Checker:
     def check(self, article: str, sources: Sequence[str], *, article_format: str = "text",
               source_formats: Sequence[str] | None = None, source_names: Sequence[str] | None = None,
               article_name: str = "article", source_pages: Sequence[Sequence[int]] | None = None,
-              citations: Citations | None = None) -> Report:
+              citations: Citations | None = None, cancel: threading.Event | None = None) -> Report:
         """Check every claim of ``article`` against ``sources``.
 
         Args:
@@ -136,6 +137,8 @@ class Checker:
                 sources is checked against those only (and, when they do not support it,
                 against the others, to report a citation error). None: every claim
                 against every source.
+            cancel: once set (by another thread), the check stops before its next model
+                step and raises :class:`~nli_check.errors.Cancelled`.
 
         Returns:
             The :class:`Report`; unusable input raises :class:`InputError`.
@@ -145,8 +148,7 @@ class Checker:
                                  source_names=source_names, article_name=article_name, source_pages=source_pages,
                                  citations=citations)
         accurate_before = self.accurate.nli.pairs_scored if self.accurate is not None else 0
-        report = run_steps(steps, embed=self._embed, score=self._score,
-                           tokens=self._tokens)
+        report = run_steps(steps, embed=self._embed, score=self._score, tokens=self._tokens, cancel=cancel)
         report.nli_pairs = self.nli.pairs_scored - scored_before
         if self.accurate is not None:
             report.nli_pairs += self.accurate.nli.pairs_scored - accurate_before
@@ -224,6 +226,9 @@ class Checker:
         for fmt in [article_format, *formats]:
             if fmt not in FORMATS:
                 raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        budget = WordBudget(self.settings.max_words)  # refused before any work is spent
+        for text, fmt, name in [(article, article_format, article_name), *zip(sources, formats, names)]:
+            budget.add(text, fmt=fmt, name=name)
         segmented = self.segmenter.segment(article, fmt=article_format, name=article_name)
         claims = [s for s in segmented.sentences if citations is None or not citations.is_reference(s)]
         if not claims:
@@ -558,11 +563,15 @@ Result = TypeVar("Result")
 def run_steps(steps: Generator[EmbedRequest | ScoreRequest | TokenRequest, object, Result], *,
               embed: Callable[[EmbedRequest], Embeddings],
               score: Callable[[ScoreRequest], list[np.ndarray]],
-              tokens: Callable[[TokenRequest], list[TokenVectors]]) -> Result:
+              tokens: Callable[[TokenRequest], list[TokenVectors]], cancel: threading.Event | None = None) -> Result:
     """Drive one step generator (:meth:`Checker.check_steps` to its report,
-    :meth:`Checker.pairing_steps` to its candidates) to what it returns."""
+    :meth:`Checker.pairing_steps` to its candidates) to what it returns; ``cancel``, once
+    set, stops it before the next step with :class:`~nli_check.errors.Cancelled`."""
     request = next(steps)
     while True:
+        if cancel is not None and cancel.is_set():
+            steps.close()
+            raise Cancelled("the check was cancelled")
         if isinstance(request, EmbedRequest):
             answer = embed(request)
         elif isinstance(request, TokenRequest):

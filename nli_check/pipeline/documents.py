@@ -13,17 +13,18 @@ Examples:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote
 
-from nli_check.config import FETCH_MAX_BYTES, MAX_INPUT_BYTES
+from nli_check.config import FETCH_MAX_BYTES, MAX_CHECK_WORDS, MAX_INPUT_BYTES
 from nli_check.errors import InputError
 from nli_check.inputs import STDIN, decode, read_bytes
 from nli_check.pipeline.cite import Citation, Citations
 from nli_check.pipeline.results import Report
-from nli_check.pipeline.segment import FORMATS, detect_format
+from nli_check.pipeline.segment import FORMATS, WordBudget, detect_format
 from nli_check.sources.cache import Fetcher, SourceCache
 from nli_check.sources.extract import extract, extract_pdf
 from nli_check.sources.fetch import is_url
@@ -70,7 +71,8 @@ def read_document(path: str, *, input_format: str = AUTO, max_bytes: int = MAX_I
 
 
 def load_source(location: str, *, fetcher: Fetcher | None = None, input_format: str = AUTO,
-                max_bytes: int = MAX_INPUT_BYTES, max_pdf_bytes: int = FETCH_MAX_BYTES) -> Document:
+                max_bytes: int = MAX_INPUT_BYTES, max_pdf_bytes: int = FETCH_MAX_BYTES,
+                deadline: float | None = None) -> Document:
     """A source named by an http(s) URL (fetched, its main text extracted, named by the
     URL) or by a path (:func:`read_document`).
 
@@ -79,29 +81,33 @@ def load_source(location: str, *, fetcher: Fetcher | None = None, input_format: 
         fetcher: fetches URLs (default: the on-disk cache, see ``nli_check.sources.cache``).
         input_format: the format of files; a fetched page's content type tells its own.
         max_bytes, max_pdf_bytes: larger text files, larger PDF files are refused.
+        deadline: a ``time.monotonic()`` instant a fetch must end by (None: the fetcher's
+            own time limit).
 
     Returns:
         The :class:`Document`; every failure is one :class:`InputError` naming the location.
     """
     if not is_url(location):
         return read_document(location, input_format=input_format, max_bytes=max_bytes, max_pdf_bytes=max_pdf_bytes)
-    return fetch_document(location, fetcher=fetcher)
+    return fetch_document(location, fetcher=fetcher, deadline=deadline)
 
 
-def fetch_document(url: str, *, fetcher: Fetcher | None = None) -> Document:
+def fetch_document(url: str, *, fetcher: Fetcher | None = None, deadline: float | None = None) -> Document:
     """A source named by an http(s) URL, fetched (never a file: the web app's way in),
-    its text extracted by content type, named by the URL. Arguments as :func:`load_source`."""
+    its text extracted by content type, named by the URL. Arguments as :func:`load_source`;
+    ``deadline`` (a ``time.monotonic()`` instant) ends the fetch sooner than its own limit."""
     if not is_url(url):
         raise InputError(f"{url}: only http and https URLs can be fetched")
-    fetched = (fetcher or Fetcher(cache=SourceCache())).get(url)
+    fetched = (fetcher or Fetcher(cache=SourceCache())).get(url, deadline=deadline)
     extracted = extract(fetched.body, kind=fetched.kind, name=url, charset=fetched.charset)
     return Document(extracted.text, url, extracted.format, extracted.pages)
 
 
 def cited_sources(article: Document, locations: Sequence[str] = (), *, base: Path | None, fetcher: Fetcher | None = None,
                   documents: Sequence[Document] = (), input_format: str = AUTO, max_bytes: int = MAX_INPUT_BYTES,
-                  max_pdf_bytes: int = FETCH_MAX_BYTES,
-                  max_sources: int | None = None) -> tuple[list[Document], Citations, list[str]]:
+                  max_pdf_bytes: int = FETCH_MAX_BYTES, max_sources: int | None = None,
+                  links_root: Path | None = None, budget: WordBudget | None = None,
+                  deadline: float | None = None) -> tuple[list[Document], Citations, list[str]]:
     """The sources an article links to (URLs, and files beside it), loaded, with where
     the article cites each, then the sources in ``locations`` and ``documents`` (cited by
     no link).
@@ -114,22 +120,30 @@ def cited_sources(article: Document, locations: Sequence[str] = (), *, base: Pat
         documents: sources already read (e.g. pasted into the web app).
         fetcher, input_format, max_bytes, max_pdf_bytes: as :func:`load_source`.
         max_sources: more distinct sources than this are refused before any is fetched.
+        links_root: the folder a linked file must lie in, symbolic links resolved
+            (default: ``base``); a link outside it, or an absolute one, is refused with a warning.
+        budget: counts the words read, and stops the reading once they pass its limit.
+        deadline: a ``time.monotonic()`` instant every fetch must end by.
 
     Returns:
         The sources, the :class:`Citations` of the article, and warnings (links not used).
     """
     found = find_links(article.text, article.format)
     warnings, resolved = [], {}
+    root = (links_root or base).resolve() if base is not None else None
     for target in found.targets:
         if is_url(target):
             resolved[target] = target
             continue
-        path = base / unquote(target) if base is not None else None
-        if path is not None and path.is_file():
-            resolved[target] = str(path)
+        if base is None:
+            warnings.append(f"{article.name}: the link {target!r} is not an http(s) URL, and this server reads no "
+                            f"file; not used")
+            continue
+        path, refusal = local_link(target, base=base, root=root)
+        if refusal:
+            warnings.append(f"{article.name}: the link {target!r} {refusal}; not used")
         else:
-            warnings.append(f"{article.name}: the link {target!r} is neither an http(s) URL nor a file "
-                            f"{'beside the article' if base is not None else 'this server reads'}; not used")
+            resolved[target] = str(path)
     order = list(dict.fromkeys([*resolved.values(), *locations]))
     if not order and not documents:
         raise InputError(f"{article.name}: no link to a source found, and no other source given")
@@ -137,12 +151,16 @@ def cited_sources(article: Document, locations: Sequence[str] = (), *, base: Pat
         raise InputError(f"{article.name}: {len(order) + len(documents)} linked and given sources; "
                          f"at most {max_sources} per check")
     sources = []
+    budget = budget or WordBudget(None)
+    for document in documents:
+        _count(budget, document)
     for location in order:
         if base is None and not is_url(location):  # the web app: no file named by a request is read
             raise InputError(f"{location}: only http and https URLs can be fetched")
         try:
-            sources.append(load_source(location, fetcher=fetcher, input_format=input_format, max_bytes=max_bytes,
-                                       max_pdf_bytes=max_pdf_bytes))
+            sources.append(_count(budget, load_source(location, fetcher=fetcher, input_format=input_format,
+                                                      max_bytes=max_bytes, max_pdf_bytes=max_pdf_bytes,
+                                                      deadline=deadline)))
         except InputError as error:
             linked = location in resolved.values()
             raise InputError(f"{article.name}: cited source {error}" if linked else str(error)) from None
@@ -151,6 +169,27 @@ def cited_sources(article: Document, locations: Sequence[str] = (), *, base: Pat
                                 for link in found.links if link.target in resolved),
                           tuple(found.references))
     return [*sources, *documents], citations, warnings
+
+
+def _count(budget: WordBudget, document: Document) -> Document:
+    budget.add(document.text, fmt=document.format, name=document.name)
+    return document
+
+
+def local_link(target: str, *, base: Path, root: Path) -> tuple[Path | None, str | None]:
+    """The file a relative link names, or why it is refused: an absolute path, a ``..``
+    step, or a file that (symbolic links resolved) lies outside ``root``."""
+    written = unquote(target).replace("\\", "/")
+    if written.startswith("/") or PureWindowsPath(written).drive:
+        return None, "is an absolute path (links are read only from files beside the article)"
+    if ".." in PurePosixPath(written).parts:
+        return None, "leaves the article's folder (..)"
+    path = (base / written).resolve()
+    if not path.is_relative_to(root):
+        return None, f"leads outside {root} (through a symbolic link); --links-root allows another folder"
+    if not path.is_file():
+        return None, "is neither an http(s) URL nor a file beside the article"
+    return path, None
 
 
 @dataclass(frozen=True)
@@ -172,13 +211,14 @@ class Inputs:
 
 
 def check_documents(checker, article: Document, sources: Sequence[Document], *,
-                    citations: Citations | None = None) -> Report:
+                    citations: Citations | None = None, cancel: threading.Event | None = None) -> Report:
     """Check ``article`` against ``sources`` with a loaded :class:`~nli_check.Checker`;
-    with ``citations``, each claim against the sources it cites."""
+    with ``citations``, each claim against the sources it cites (``cancel``: see
+    :meth:`~nli_check.Checker.check`)."""
     return checker.check(article.text, [source.text for source in sources], article_format=article.format,
                          source_formats=[source.format for source in sources],
                          source_names=[source.name for source in sources], article_name=article.name,
-                         source_pages=[source.pages for source in sources], citations=citations)
+                         source_pages=[source.pages for source in sources], citations=citations, cancel=cancel)
 
 
 def check_inputs(checker, inputs: Inputs) -> Report:
@@ -190,24 +230,28 @@ def check_inputs(checker, inputs: Inputs) -> Report:
 
 def read_inputs(article: str, sources: Sequence[str], *, input_format: str = AUTO, max_bytes: int = MAX_INPUT_BYTES,
                 sources_from_links: bool = False, fetcher: Fetcher | None = None,
-                max_pdf_bytes: int = FETCH_MAX_BYTES) -> Inputs:
+                max_pdf_bytes: int = FETCH_MAX_BYTES, max_words: int | None = MAX_CHECK_WORDS,
+                links_root: Path | None = None) -> Inputs:
     """The article and every source read (files) or fetched (URLs) before any model work,
     so a bad one stops a run at once. Arguments as :func:`check_files`."""
     if [article, *sources].count(STDIN) > 1:
         raise InputError("only one of ARTICLE and --source can be read from standard input (-)")
-    article_document = read_document(article, input_format=input_format, max_bytes=max_bytes,
-                                     max_pdf_bytes=max_pdf_bytes)
+    budget = WordBudget(max_words)
+    article_document = _count(budget, read_document(article, input_format=input_format, max_bytes=max_bytes,
+                                                max_pdf_bytes=max_pdf_bytes))
     options = {"fetcher": fetcher, "input_format": input_format, "max_bytes": max_bytes, "max_pdf_bytes": max_pdf_bytes}
     if sources_from_links:
         base = Path.cwd() if article == STDIN else Path(article).resolve().parent
-        found, citations, warnings = cited_sources(article_document, sources, base=base, **options)
+        found, citations, warnings = cited_sources(article_document, sources, base=base, links_root=links_root,
+                                                   budget=budget, **options)
         return Inputs(article_document, found, citations, warnings)
-    return Inputs(article_document, [load_source(location, **options) for location in sources])
+    return Inputs(article_document, [_count(budget, load_source(location, **options)) for location in sources])
 
 
 def check_files(checker, *, article: str, sources: Sequence[str], input_format: str = AUTO,
                 max_bytes: int = MAX_INPUT_BYTES, sources_from_links: bool = False,
-                fetcher: Fetcher | None = None, max_pdf_bytes: int = FETCH_MAX_BYTES) -> CheckedFiles:
+                fetcher: Fetcher | None = None, max_pdf_bytes: int = FETCH_MAX_BYTES,
+                links_root: Path | None = None) -> CheckedFiles:
     """Read the article and its sources, then check.
 
     Args:
@@ -221,10 +265,14 @@ def check_files(checker, *, article: str, sources: Sequence[str], input_format: 
             claim against the sources its sentence or paragraph cites.
         fetcher: fetches URLs (limits, cache, refresh); default: limits of config, on-disk cache.
         max_pdf_bytes: a larger PDF file is refused.
+        links_root: with ``sources_from_links``, the folder linked files must lie in
+            (default: the article's folder).
 
     Returns:
-        The report, with the documents it was made from.
+        The report, with the documents it was made from; more words in all than the
+        checker's ``max_words`` are refused as they are read.
     """
     inputs = read_inputs(article, sources, input_format=input_format, max_bytes=max_bytes,
-                         sources_from_links=sources_from_links, fetcher=fetcher, max_pdf_bytes=max_pdf_bytes)
+                         sources_from_links=sources_from_links, fetcher=fetcher, max_pdf_bytes=max_pdf_bytes,
+                         max_words=checker.settings.max_words, links_root=links_root)
     return CheckedFiles(check_inputs(checker, inputs), inputs.article, inputs.sources)

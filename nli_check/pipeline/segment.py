@@ -8,6 +8,11 @@ come from pysbd (rule-based, handles abbreviations, quotes and decimals); each l
 break is also a boundary, because headlines and list items carry no full stop.
 A "sentence" longer than ``max_words`` is cut into windows of at most that many words,
 and each cut is reported, never silently dropped.
+
+pysbd's time grows with the square of a block's length (its abbreviation rules rewrite the
+whole block per match), so a line longer than ``SPLIT_WINDOW`` characters is split window by
+window: each window's sentences but the last are kept, and the next window starts where that
+last one did, so every boundary kept was decided with text on both sides of it.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pysbd
 
+from nli_check.errors import InputError
+
 FORMATS = ("text", "markdown", "html")
+# Lines longer than this many characters go to pysbd a window at a time (linear time).
+SPLIT_WINDOW = 4000
 
 
 @dataclass(frozen=True)
@@ -241,6 +251,33 @@ def detect_format(name: str | None, text: str) -> str:
 
 
 _WORD = re.compile(r"\S+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def count_words(text: str, fmt: str = "text") -> int:
+    """Whitespace-separated words, before any splitting (HTML tags do not count): cheap
+    enough to refuse a document that is too long before any work is spent on it."""
+    if fmt == "html":
+        text = _TAG.sub(" ", text)
+    return _WORD.subn("", text)[1]
+
+
+class WordBudget:
+    """The words one check may read, the article and its sources together (``limit``
+    None: no limit). Documents are counted as they are read, so reading stops at the
+    first one over the limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.words = 0
+
+    def add(self, text: str, *, fmt: str, name: str) -> None:
+        if self.limit is None:
+            return
+        self.words += count_words(text, fmt)
+        if self.words > self.limit:
+            raise InputError(f"{name}: the article and its sources come to more than {self.limit:,} words "
+                             f"({self.words:,} so far), over the limit of one check (raise it with --max-words)")
 _MARKERS_ONLY = re.compile(r"\[\^?\w{1,10}\](?:[,\s]*\[\^?\w{1,10}\])*[.,;]?")
 
 
@@ -248,8 +285,9 @@ class Segmenter:
     """Splits documents into sentences. One instance can be reused; it holds no state
     between calls."""
 
-    def __init__(self, *, max_words: int = 120) -> None:
+    def __init__(self, *, max_words: int = 120, window: int = SPLIT_WINDOW) -> None:
         self.max_words = max_words
+        self.window = window
         self._pysbd = pysbd.Segmenter(language="en", clean=False)
 
     def segment(self, text: str, *, fmt: str = "text", name: str = "document") -> Segmented:
@@ -261,7 +299,7 @@ class Segmenter:
         warnings: list[str] = []
         for block in re.finditer(r"[^\n]+", plain):
             cursor = block.start()
-            for piece in self._pysbd.segment(block.group()):
+            for piece in self._split(block.group()):
                 stripped = piece.strip()
                 if not stripped:
                     continue
@@ -273,6 +311,35 @@ class Segmenter:
                     continue  # "[1]" or "[3][4]" after a sentence's full stop: a citation, no claim
                 sentences += self._windows(plain, view.offsets, found, found + len(stripped), name, warnings)
         return Segmented(sentences, warnings)
+
+    def _split(self, line: str) -> Iterator[str]:
+        """pysbd's sentences of one line, a window of at most ``self.window`` characters at a
+        time. A sentence that no window ends (longer than a window) is carried on to the
+        next one, and is cut only by the word windows of :meth:`_windows`, as before."""
+        start = scan = 0  # where the unfinished sentence starts; where the next window starts
+        while len(line) - scan > self.window:
+            end = scan + self.window
+            cut = max(line.rfind(" ", scan + self.window // 2, end), line.rfind("\t", scan + self.window // 2, end))
+            cut = cut if cut > scan else end
+            pieces = self._pysbd.segment(line[scan:cut])
+            if len(pieces) < 2:  # no sentence ends in this window: read on
+                scan = cut
+                continue
+            starts, cursor = [], scan
+            for piece in pieces:
+                found = line.find(piece.strip(), cursor, cut)
+                starts.append(cursor if found == -1 else found)
+                cursor = starts[-1] + len(piece.strip())
+            yield line[start:starts[0] + len(pieces[0].strip())]  # with what earlier windows carried
+            yield from pieces[1:-1]
+            start = scan = max(starts[-1], scan + 1)  # the last sentence starts the next window
+        pieces = self._pysbd.segment(line[scan:])
+        if start < scan and pieces:
+            first = line.find(pieces[0].strip(), scan)
+            pieces[0] = line[start:(first if first != -1 else scan) + len(pieces[0].strip())]
+        elif start < scan:
+            pieces = [line[start:]]
+        yield from pieces
 
     def _windows(self, plain: str, offsets: list[int], start: int, end: int, name: str,
                  warnings: list[str]) -> list[Sentence]:

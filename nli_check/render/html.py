@@ -7,7 +7,10 @@ probabilities. CSS and script are inlined (no network, opens offline) and a
 Content-Security-Policy lets only that one script run, by hash.
 
 Every piece of article and source text is untrusted: it reaches the page only through
-Jinja2 variables with autoescaping on, never through ``|safe`` or ``Markup``.
+Jinja2 variables with autoescaping on, never through ``|safe`` or ``Markup``; where it is
+shown, the ``visible`` filter first writes out the characters a reader cannot see but that
+change what is shown (NUL and other control characters, bidirectional overrides such as
+U+202E, which would reverse the text after them) as ``<U+202E>``.
 The web app (``nli_check.serve.app``) renders the same partial, so both views stay alike.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -129,7 +133,26 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("nli_check.render", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["labels"] = VERDICTS
+    env.filters["visible"] = visible
     return env
+
+
+# Control characters (but tab and line breaks) and the bidirectional marks, embeddings,
+# overrides and isolates.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text):
+    """``text`` with each invisible control character written out as ``<U+XXXX>`` (plain
+    text: autoescaping still applies); anything else is returned as it is.
+
+    Examples:
+        >>> visible("abc\u202edef")
+        'abc<U+202E>def'
+    """
+    if not isinstance(text, str) or isinstance(text, Markup):
+        return text
+    return _INVISIBLE.sub(lambda found: f"<U+{ord(found.group()):04X}>", text)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,15 @@ Routes:
 
 Limits (:class:`~nli_check.config.ServeSettings`): the request body is capped (a declared
 Content-Length over the cap is refused before a byte is read, a chunked body as soon as
-the count passes it: 413); checks run one at a time on one worker thread with at most
-``queue`` waiting (beyond that 503 with Retry-After, so a burst queues instead of
-exhausting memory); a request that is not answered within ``timeout_s`` gets 504.
-The models load once, at start-up. No route reads a file named by the request.
+the count passes it: 413); the article and its sources, fetched ones included, may come
+to at most ``max_words`` words (400, counted before the check waits for the worker);
+checks run one at a time on one worker thread with at most ``queue`` waiting (beyond that
+503 with Retry-After, so a burst queues instead of exhausting memory); URL sources are
+fetched on ``fetch_workers`` threads of their own, with their own queue. One deadline,
+``timeout_s`` from the request's arrival, holds for fetching and checking together: then
+504, and the request's work is told to stop (a fetch ends at the deadline, a check before
+its next model step). The models load once, at start-up. No route reads a file named by the
+request. Every error, expected or not, is one line with the security headers.
 
 Sources may be URLs (``source_urls``, or the article's own links with
 ``sources_from_links``): fetching them is a request this server makes for a remote user,
@@ -27,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -41,11 +47,12 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from nli_check.config import DEFAULT_PRECISION, ServeSettings
-from nli_check.errors import InputError
+from nli_check.errors import Cancelled, InputError
 from nli_check.inputs import decode
 from nli_check.labels import Verdict
 from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.documents import Document, check_documents, cited_sources, fetch_document
+from nli_check.pipeline.segment import WordBudget
 from nli_check.render.html import assets, build_view, environment
 from nli_check.serve.feedback import CheckedReport, FeedbackStore, RecentReports
 from nli_check.sources.cache import Fetcher
@@ -66,19 +73,23 @@ class CheckTimeout(Exception):
     """A check did not finish within the time limit."""
 
 
-class CheckQueue:
-    """One worker thread and at most ``queue`` waiting jobs.
+class WorkQueue:
+    """``workers`` threads and at most ``queue`` waiting jobs, each job given until a
+    deadline. Checks run on one worker (torch already spreads one check over every core);
+    fetches on a few of their own, so that a slow source never holds a check, feedback
+    or the health probe.
 
     A place is taken before a job is queued and given back only when the job has
     finished (or was cancelled before it started): a request that timed out while its
-    check still runs keeps its place, so the number of checks in memory never exceeds
-    ``queue + 1`` whatever the clients do.
+    job still runs keeps its place, so the jobs in memory never exceed ``workers + queue``
+    whatever the clients do. A job that takes a ``cancel`` event is told to stop when its
+    request times out, and ends at its next step.
     """
 
-    def __init__(self, *, queue: int, timeout_s: float) -> None:
-        self.capacity = queue + 1
+    def __init__(self, *, queue: int, timeout_s: float, workers: int = 1, name: str = "nli-check-worker") -> None:
+        self.capacity = queue + workers
         self.timeout_s = timeout_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nli-check-worker")
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._taken = 0
         self._lock = threading.Lock()
 
@@ -90,22 +101,35 @@ class CheckQueue:
         with self._lock:
             self._taken -= 1
 
-    async def run(self, function, /, *args: Any, **kwargs: Any):
+    async def run(self, function, /, *args: Any, deadline: float | None = None, cancellable: bool = False,
+                  **kwargs: Any):
+        """``function(*args, **kwargs)`` on a worker, awaited until ``deadline`` (a
+        ``time.monotonic()`` instant; default: ``timeout_s`` from now). ``cancellable``:
+        the function takes ``cancel``, a :class:`threading.Event` set when the wait ends
+        without a result."""
         with self._lock:
             if self._taken >= self.capacity:
                 raise ServerBusy
             self._taken += 1
+        cancel = threading.Event()
+        if cancellable:
+            kwargs["cancel"] = cancel
         try:
             future = self._executor.submit(function, *args, **kwargs)
         except RuntimeError:  # shutting down
             self._release(None)
             raise ServerBusy from None
         future.add_done_callback(self._release)
+        left = (deadline - time.monotonic()) if deadline is not None else self.timeout_s
         try:
             # Cancelling the wrapper cancels a job that has not started yet.
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+            return await asyncio.wait_for(asyncio.wrap_future(future), max(left, 0.0))
         except TimeoutError:
+            cancel.set()
             raise CheckTimeout from None
+        except asyncio.CancelledError:  # the client went away
+            cancel.set()
+            raise
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -232,7 +256,9 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
                                                        device=device, precision=precision)
         else:
             state["checker"] = checker
-        state["queue"] = CheckQueue(queue=settings.queue, timeout_s=settings.timeout_s)
+        state["queue"] = WorkQueue(queue=settings.queue, timeout_s=settings.timeout_s)
+        state["fetches"] = WorkQueue(queue=settings.fetch_queue, timeout_s=settings.timeout_s,
+                                     workers=settings.fetch_workers, name="nli-check-fetch")
         state["recent"] = RecentReports(settings.recent_reports_bytes)
         state["feedback"] = FeedbackStore(settings.feedback_db)
         logger.info("nli-check: model %s loaded; feedback goes to %s", state["checker"].model_name,
@@ -241,6 +267,7 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             yield
         finally:
             state["queue"].close()
+            state["fetches"].close()
 
     app = FastAPI(title="nli-check", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -265,6 +292,17 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
     async def bad_input(request: Request, error: InputError):
         return _error_response(request.url.path, 400, str(error))
 
+    @app.exception_handler(RecursionError)
+    async def too_deep(request: Request, _error: RecursionError):
+        return _error_response(request.url.path, 400, "the request is nested too deeply to be read")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception):
+        # Still one line and the security headers; the traceback goes to the server's log.
+        logger.exception("nli-check: %s %s failed", request.method, request.url.path)
+        return _error_response(request.url.path, 500, f"internal error ({type(error).__name__}); the server's "
+                                                      f"log has the details")
+
     def limits() -> dict:
         return {"max_sources": settings.max_sources, "max_mb": f"{settings.max_body_bytes / 1e6:g}"}
 
@@ -278,30 +316,44 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
     fetcher = Fetcher(limits=FetchLimits(timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes,
                                          allow_private=settings.allow_private_urls))
 
-    def fetch_sources(article: Document, texts: list[Document], urls: list[str],
-                      from_links: bool) -> tuple[list[Document], Citations | None, list[str]]:
-        """The pasted sources and the fetched ones (URLs, the article's links); blocking."""
+    def fetch_sources(article: Document, texts: list[Document], urls: list[str], from_links: bool,
+                      deadline: float, cancel: threading.Event) -> tuple[list[Document], Citations | None, list[str]]:
+        """The pasted sources and the fetched ones (URLs, the article's links), counted
+        against the word budget as they come; blocking, every fetch ending by ``deadline``."""
+        budget = WordBudget(settings.max_words)
+        budget.add(article.text, fmt=article.format, name=article.name)
         if from_links:
             return cited_sources(article, urls, base=None, fetcher=fetcher, documents=texts,
-                                 max_sources=settings.max_sources)
+                                 max_sources=settings.max_sources, budget=budget, deadline=deadline)
         if len(texts) + len(urls) > settings.max_sources:
             raise InputError(f"{len(texts) + len(urls)} sources: at most {settings.max_sources} per check")
-        return [*texts, *(fetch_document(url, fetcher=fetcher) for url in dict.fromkeys(urls))], None, []
+        for text in texts:
+            budget.add(text.text, fmt=text.format, name=text.name)
+        fetched = []
+        for url in dict.fromkeys(urls):
+            if cancel.is_set():
+                raise Cancelled("the request ended")
+            document = fetch_document(url, fetcher=fetcher, deadline=deadline)
+            budget.add(document.text, fmt=document.format, name=document.name)
+            fetched.append(document)
+        return [*texts, *fetched], None, []
 
-    async def gather_sources(article: Document, texts: list[Document], urls: list[str], from_links: bool):
+    async def gather_sources(article: Document, texts: list[Document], urls: list[str], from_links: bool,
+                             deadline: float):
         if not urls and not from_links:
+            budget = WordBudget(settings.max_words)  # counted here, before the check waits for the worker
+            for document in (article, *texts):
+                budget.add(document.text, fmt=document.format, name=document.name)
             return texts, None, []
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(fetch_sources, article, texts, urls, from_links),
-                                          settings.timeout_s)
-        except TimeoutError:
-            raise CheckTimeout from None
+        return await state["fetches"].run(fetch_sources, article, texts, urls, from_links, deadline,
+                                          deadline=deadline, cancellable=True)
 
     async def run_check(article: Document, sources: list[Document], citations: Citations | None = None,
-                        warnings: list[str] | None = None):
+                        warnings: list[str] | None = None, *, deadline: float):
         if len(sources) > settings.max_sources:
             raise InputError(f"{len(sources)} sources: at most {settings.max_sources} per check")
-        report = await state["queue"].run(check_documents, state["checker"], article, sources, citations=citations)
+        report = await state["queue"].run(check_documents, state["checker"], article, sources, citations=citations,
+                                          deadline=deadline, cancellable=True)
         report.warnings[:0] = warnings or []
         report_id = uuid.uuid4().hex
         state["recent"].put(report_id, CheckedReport(
@@ -341,11 +393,13 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
         if not sources and not urls and not from_links:
             return page(error="no source given: paste, upload or link at least one source", form=shown, status=400)
         try:
+            deadline = time.monotonic() + settings.timeout_s  # one limit for fetching and checking
             article_document = Document.from_text(article, name=article_name, path=article_name)
             documents, citations, warnings = await gather_sources(
                 article_document, [Document.from_text(text, name=unique, path=name)
-                                   for text, name, unique in zip(sources, names, _unique(names))], urls, from_links)
-            report, report_id = await run_check(article_document, documents, citations, warnings)
+                                   for text, name, unique in zip(sources, names, _unique(names))], urls, from_links,
+                deadline)
+            report, report_id = await run_check(article_document, documents, citations, warnings, deadline=deadline)
         except InputError as error:
             return page(error=str(error), form=shown, status=400)
         view = build_view(report, article=article, title=f"nli-check: {article_name}")
@@ -358,11 +412,12 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
         if len(names) != len(body.sources) or len(formats) != len(body.sources):
             raise InputError(f"got {len(body.sources)} sources but {len(names)} source_names "
                              f"and {len(formats)} source_formats")
+        deadline = time.monotonic() + settings.timeout_s  # one limit for fetching and checking
         article = Document.from_text(body.article, name=body.article_name, fmt=body.article_format)
         documents, citations, warnings = await gather_sources(
             article, [Document.from_text(text, name=name, fmt=fmt) for text, name, fmt in zip(body.sources, names, formats)],
-            body.source_urls, body.sources_from_links)
-        report, report_id = await run_check(article, documents, citations, warnings)
+            body.source_urls, body.sources_from_links, deadline)
+        report, report_id = await run_check(article, documents, citations, warnings, deadline=deadline)
         return JSONResponse(report.to_dict(), headers={**SECURITY_HEADERS, "X-Report-Id": report_id})
 
     @app.post("/api/feedback", status_code=201)
@@ -383,10 +438,11 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
 
     @app.get("/healthz")
     async def healthz():
-        queue = state.get("queue")
+        queue, fetches = state.get("queue"), state.get("fetches")
         return JSONResponse({"status": "ok", "model": state["checker"].model_name,
                              "in_progress": queue.taken if queue else 0,
-                             "capacity": queue.capacity if queue else 0}, headers=SECURITY_HEADERS)
+                             "capacity": queue.capacity if queue else 0,
+                             "fetching": fetches.taken if fetches else 0}, headers=SECURITY_HEADERS)
 
     return app
 

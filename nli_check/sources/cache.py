@@ -77,12 +77,14 @@ class Fetcher:
         self.refresh = refresh
         self.resolve = resolve
 
-    def get(self, url: str) -> Fetched:
+    def get(self, url: str, *, deadline: float | None = None) -> Fetched:
+        """``url``'s body, from the cache or fetched (by ``deadline``, a ``time.monotonic()``
+        instant, when that comes before the limits' own time-out)."""
         if self.cache is not None and not self.refresh:
             cached = self.cache.get(url)
             if cached is not None:
                 return cached
-        fetched = fetch(url, limits=self.limits, resolve=self.resolve)
+        fetched = fetch(url, limits=self.limits, resolve=self.resolve, deadline=deadline)
         if self.cache is not None:
             self.cache.put(fetched)
         return fetched

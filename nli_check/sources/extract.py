@@ -5,6 +5,7 @@ text returned here."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -17,6 +18,12 @@ from nli_check.inputs import decode
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 # A wrapped line shorter than this share of the page's longest line ends its paragraph.
 SHORT_LINE = 0.6
+# Codecs Python counts as text encodings that no web page is written in: they decode
+# arbitrary bytes slowly, wrongly or not at all ("undefined" always fails).
+NOT_PAGE_CHARSETS = {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape"}
+# trafilatura's time grows faster than a page's size; beyond this many bytes of HTML a page is
+# refused rather than left to hold the fetch (and the server) for a minute.
+MAX_HTML_BYTES = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -41,11 +48,17 @@ def extract(body: bytes, *, kind: str, name: str, charset: str | None = None) ->
 def _decode(body: bytes, name: str, charset: str | None) -> str:
     if charset:
         try:
-            text = body.decode(charset)
-        except LookupError:
-            raise InputError(f"{name}: unknown character set {charset!r}") from None
+            codec = codecs.lookup(charset)
+        except (LookupError, ValueError):
+            raise InputError(f"{name}: unknown character set {charset[:40]!r}") from None
+        if not getattr(codec, "_is_text_encoding", True) or codec.name in NOT_PAGE_CHARSETS:
+            raise InputError(f"{name}: {charset[:40]!r} is not a character set a page can be written in")
+        try:
+            text = body.decode(codec.name)
         except UnicodeDecodeError as error:
             raise InputError(f"{name}: not valid {charset} (invalid byte at offset {error.start})") from None
+        except UnicodeError as error:
+            raise InputError(f"{name}: cannot be decoded as {charset[:40]!r} ({error})") from None
         if not text.strip():
             raise InputError(f"{name}: empty response")
         return text
@@ -55,6 +68,11 @@ def _decode(body: bytes, name: str, charset: str | None) -> str:
 def extract_html(page: str | bytes, *, name: str) -> Extracted:
     """The main text of a web page, one paragraph a line, as plain text."""
     import trafilatura
+
+    size = len(page.encode("utf-8")) if isinstance(page, str) else len(page)
+    if size > MAX_HTML_BYTES:
+        raise InputError(f"{name}: a page of {size / 1e6:.1f} MB of HTML is over the {MAX_HTML_BYTES / 1e6:g} MB "
+                         f"that main-text extraction reads")
 
     # trafilatura logs its own complaints about odd pages; the error below says what matters.
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
