@@ -3,7 +3,7 @@
     python benchmarks/pair_accuracy.py --models models/nli-minilm-l6 models/nli-mpnet-teacher [--limit 1000]
 
 No pairing, no thresholds: the 3-way argmax on the sentence-pair sets that the training
-holds out (``train.dev_sets``: SNLI test, TaxiNLI held-out, ANLI R3 dev). This is the
+holds out (``datasets.dev_sets``: SNLI test, TaxiNLI held-out, ANLI R3 dev). This is the
 accuracy NLI papers report, beside the checker-path numbers of ``nli-check eval``. Prints one
 JSON line per (model, set). A benchmark, not a test: it asserts nothing.
 """
@@ -22,9 +22,10 @@ SETS = ("snli-test", "taxinli-heldout", "anli-r3-dev")
 
 
 def main() -> None:
+    from nli_check.datasets.dev_sets import dev_sets
     from nli_check.labels import ID2LABEL
     from nli_check.pipeline.infer import NLIModel
-    from nli_check.training.train import cpu_description, dev_sets
+    from nli_check.training.train import cpu_description
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", type=Path, required=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.3"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model
+SCHEMA_VERSION = "1.4"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model;
+# 1.4: conflicts
 
 # Verdict and NLI labels are defined once, in nli_check.labels.
 
@@ -71,6 +72,11 @@ TRAIN_MIXES: dict[str, dict[str, int]] = {
 TRAIN_CHECKPOINT_ABOVE_TOKENS = 4096
 
 
+# Slot conflicts that decide "contradicted": (kind, least context, least alignment); see Settings.
+CONFLICT_THRESHOLDS = (("number", 0.55, 0.6), ("date", 0.5, 0.5), ("name", 0.65, 0.5), ("negation", 0.55, 0.55),
+                       ("degree", 0.5, 0.5))
+
+
 # Settings fitted per model (``nli-check calibrate`` stores them in the model's
 # nli_check.json), and the values used for a model that stores none.
 MODEL_FITTED_FALLBACKS = {"similarity_floor": 0.25, "entailment_threshold": 0.5, "contradiction_threshold": 0.5}
@@ -114,6 +120,15 @@ class Settings:
     # p(contradiction) to its threshold) is decided again by the accurate model; chosen on the
     # mission dev sets for the learned verdict by benchmarks/cascade.py (docs/model.md)
     cascade_margin: float = 0.05
+    # slots (pipeline/slots.py): each claim's numbers, dates, names, negation and degree words
+    # aligned with those of its evidence sentences; a conflict whose surrounding words align
+    # (context) in a sentence that aligns with the rest of the claim (alignment) makes the
+    # claim contradicted. Per kind (kind, least context, least alignment), chosen on the dev
+    # sets with refutations by benchmarks/conflicts.py (docs/verdict.md); a kind left out never decides
+    conflicts: bool = True
+    conflict_thresholds: tuple[tuple[str, float, float], ...] = CONFLICT_THRESHOLDS
+    # a decisive conflict overrules "supported" too (else it turns only "unsupported")
+    conflict_over_support: bool = False
     # inference
     batch_size: int = 32
     max_length: int = 256

@@ -274,7 +274,7 @@ def _record(claim: str, label, sentences: list[str], evidence: set[int], key: st
 
 
 def test_joined_claims_are_supported_only_if_both_parts_are(monkeypatch):
-    monkeypatch.setattr(cp, "JOIN_SHARE", 1.0)
+    monkeypatch.setattr(cp.rules.join, "JOIN_SHARE", 1.0)
     records = [
         _record("The assay detects proteins in 30 minutes.", SUPPORTED, [ABSTRACT[2]], {0}, "doc:a"),
         _record("Cloth masks blocked half of the droplets.", SUPPORTED, [OTHER_ABSTRACT[1]], {0}, "doc:b"),
@@ -295,7 +295,7 @@ def test_joined_claims_are_supported_only_if_both_parts_are(monkeypatch):
 
 
 def test_join_without_document_context_uses_an_unrelated_claim(monkeypatch):
-    monkeypatch.setattr(cp, "JOIN_SHARE", 1.0)
+    monkeypatch.setattr(cp.rules.join, "JOIN_SHARE", 1.0)
     sources = {"f:1": "Telemundo is a network owned by Comcast.", "f:2": "Soul Food is a 1997 film."}
     records = [_record("Telemundo is owned by Comcast.", SUPPORTED, [sources["f:1"]], {0}, "f:1"),
                _record("Soul Food was released in 1997.", SUPPORTED, [sources["f:2"]], {0}, "f:2")]

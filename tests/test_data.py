@@ -4,10 +4,9 @@ import random
 
 import pytest
 
-from nli_check.datasets import nli_pairs
+from nli_check.datasets import augment, nli_pairs
 from nli_check.errors import InputError
 from nli_check.labels import CONTRADICTION, ENTAILMENT, NEUTRAL, NLI_LABELS
-from nli_check.training import augment
 
 
 def test_missing_data_file_names_the_file(tmp_path):

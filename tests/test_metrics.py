@@ -85,3 +85,14 @@ def test_inputs_are_checked_with_expected_and_received():
         metrics.classification(["supported", "supported"], ["supported"], LABELS)
     with pytest.raises(ValueError, match=r"unknown label\(s\) \['maybe'\]; expected only"):
         metrics.classification(["maybe"], ["supported"], LABELS)
+
+
+def test_contradiction_counts_what_is_called_contradicted():
+    from nli_check.evaluation.metrics import contradiction
+
+    result = contradiction(gold=["contradicted", "contradicted", "supported", "supported", "unsupported"],
+                           predicted=["contradicted", "unsupported", "contradicted", "supported", "contradicted"])
+    assert (result["precision"], result["recall"], result["false_contradiction_rate"]) == (0.3333, 0.5, 0.5)
+    assert result["f1"] == 0.4 and result["predicted_contradicted"] == 3
+    none_said = contradiction(gold=["contradicted", "supported"], predicted=["unsupported", "supported"])
+    assert none_said["precision"] is None and none_said["recall"] == 0.0 and none_said["false_contradiction_rate"] == 0.0

@@ -20,38 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nli_check.datasets import nli_pairs
+from nli_check.datasets.examples import EvalSet, Example
 from nli_check.errors import InputError
 from nli_check.labels import CONTRADICTED, NLI_TO_VERDICT, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
 
 GENERIC_SUFFIXES = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labelled claim with the source text(s) it cites. ``gold_spans`` are character
-    ranges of the claim that lack support, for sets annotated at token level."""
-
-    id: str
-    claim: str
-    sources: tuple[str, ...]
-    label: Verdict
-    gold_spans: tuple[tuple[int, int], ...] | None = None
-
-
-@dataclass
-class EvalSet:
-    name: str
-    examples: list[Example]
-    labels: tuple[Verdict, ...]  # the gold labels this set distinguishes: 2 -> binary view only
-    origin: str  # file(s) it was read from
-    split: str = "dev"  # "dev" sets may be used for calibration; "test" sets never
-    seen_in_training: bool = False  # the shipped model was trained on (part of) it
-    spans: bool = False  # has token-level annotations of unsupported words
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def three_way(self) -> bool:
-        return len(self.labels) == 3
 
 
 # --- named adapters ---------------------------------------------------------------
@@ -95,7 +68,10 @@ def _wice_tokens(root: Path) -> EvalSet:
 
 
 def _check_covid(root: Path) -> EvalSet:
-    """Check-COVID: a news claim against the whole abstract of the paper it cites."""
+    """Check-COVID: a news claim against the whole abstract of the paper it cites. A
+    NOTENOUGHINFO row is the twin of a SUPPORT or REFUTE row of the same claim and abstract:
+    what is not enough is the evidence set it names, so it is scored against those
+    sentences only (against the whole abstract its gold label would be wrong)."""
     folder = root / "check_covid"
     abstracts = {row["cord_id"]: row["abstract"] for _, row in nli_pairs.read_jsonl(folder / "corpus.jsonl")}
     examples = []
@@ -104,9 +80,16 @@ def _check_covid(root: Path) -> EvalSet:
         if abstract is None:
             raise InputError(f"{where}: cord_id {row.get('cord_id')!r} is not in corpus.jsonl")
         label = NLI_TO_VERDICT[nli_pairs.map_label("check_covid", row.get("label"), where)]
-        examples.append(Example(str(row.get("id", where)), nli_pairs._field(row, "claim", where),
-                                (" ".join(abstract),), label))
-    return EvalSet("check-covid-dev", examples, THREE, "check_covid/dev.jsonl + corpus.jsonl")
+        source = " ".join(abstract)
+        if label == UNSUPPORTED:
+            indices = [item.get("sent_index") for item in _list_field(row, "evidence_set", where)]
+            if not indices or any(not isinstance(i, int) or not 0 <= i < len(abstract) for i in indices):
+                raise InputError(f"{where}: evidence_set {indices} does not index the {len(abstract)} sentences "
+                                 f"of abstract {row.get('cord_id')!r}")
+            source = " ".join(abstract[i] for i in sorted(set(indices)))
+        examples.append(Example(str(row.get("id", where)), nli_pairs._field(row, "claim", where), (source,), label))
+    return EvalSet("check-covid-dev", examples, THREE, "check_covid/dev.jsonl + corpus.jsonl "
+                   "(NOTENOUGHINFO rows against their evidence sentences)")
 
 
 def _citation_integrity(root: Path) -> EvalSet:
@@ -180,10 +163,17 @@ def _summedits(root: Path, domain: str) -> EvalSet:
 
 
 def _taxinli_heldout(root: Path) -> EvalSet:
-    from nli_check.training.train import dev_sets
+    from nli_check.datasets.dev_sets import dev_sets
 
     return _from_pairs("taxinli-heldout", dev_sets(root)["taxinli-heldout"], "mnli_taxinli/taxinli10k.tsv "
                        "(the quarter held out of training)", THREE)
+
+
+def _slot_swaps(root: Path) -> EvalSet:
+    # Imported here: building the set is a second's work that only this set needs.
+    from nli_check.datasets import slot_swaps
+
+    return slot_swaps.load({name: NAMED[name](root) for name in slot_swaps.SETS})
 
 
 # The seed documents of a checkout (seeds/README.md): each line of an article is a claim
@@ -237,6 +227,7 @@ NAMED: dict[str, Callable[[Path], EvalSet]] = {
                                           split="test"),
     "snli-dev": lambda root: _from_pairs("snli-dev", nli_pairs.snli(root, "dev"), "snli/dev.jsonl", THREE),
     "taxinli-heldout": _taxinli_heldout,
+    "slot-swaps-dev": _slot_swaps,
     "seeds-article": lambda root: _seeds("article"),
     "seeds-contradicted": lambda root: _seeds("contradicted"),
     "anli-r1-dev": lambda root: _from_pairs("anli-r1-dev", nli_pairs.anli(root, "R1"), "anli/R1/dev.jsonl", THREE,

@@ -59,7 +59,7 @@ CARD_SETS = (
     CardSet("snli-test", 1000), CardSet("taxinli-heldout", 1000), CardSet("wice-dev"), CardSet("check-covid-dev"),
     CardSet("xsumfaith-dev"), CardSet("anli-r3-dev"), CardSet("healthver-dev"), CardSet("wice-tokens-dev"),
     CardSet("seeds-article"), CardSet("seeds-contradicted"), CardSet("citation-integrity-dev"),
-    CardSet("attributionbench-dev"),
+    CardSet("attributionbench-dev"), CardSet("slot-swaps-dev"),
 )
 GENERAL_NLI_SETS = frozenset({"snli-test", "taxinli-heldout", "anli-r3-dev"})
 # The claim-versus-source sets of the mission, scored supported vs not (the verdict issue's dev mean).
@@ -97,6 +97,18 @@ CARD_METRICS = (
     CardMetric("HealthVer dev, balanced accuracy", "healthver-dev", "binary_balanced_accuracy", "≥ 0.65"),
     CardMetric("AttributionBench dev, balanced accuracy", "attributionbench-dev", "binary_balanced_accuracy",
                "≥ 0.70"),
+    CardMetric("Check-COVID dev, \"contradicted\" precision", "check-covid-dev", "contradicted_precision", "≥ 0.70"),
+    CardMetric("Check-COVID dev, \"contradicted\" recall", "check-covid-dev", "contradicted_recall", "≥ 0.60"),
+    CardMetric("Check-COVID dev, supported claims called contradicted", "check-covid-dev",
+               "false_contradiction_rate", "≤ 0.05"),
+    CardMetric("Citation-Integrity dev, \"contradicted\" recall (precision in the record)", "citation-integrity-dev",
+               "contradicted_recall"),
+    CardMetric("HealthVer dev, \"contradicted\" recall (precision in the record)", "healthver-dev",
+               "contradicted_recall"),
+    CardMetric("Slot swaps dev, \"contradicted\" precision", "slot-swaps-dev", "contradicted_precision", "≥ 0.70"),
+    CardMetric("Slot swaps dev, \"contradicted\" recall", "slot-swaps-dev", "contradicted_recall", "≥ 0.60"),
+    CardMetric("Slot swaps dev, supported claims called contradicted", "slot-swaps-dev", "false_contradiction_rate",
+               "≤ 0.05"),
     CardMetric("WiCE unsupported-word F1 (token level)", "wice-tokens-dev", "span_f1", "≥ 0.60"),
     CardMetric("WiCE unsupported-word precision (token level)", "wice-tokens-dev", "span_precision", "≥ 0.60"),
     CardMetric("Seed article: lines right", "seeds-article", "three_way_accuracy", "14 of 14", count=True),
@@ -319,7 +331,7 @@ def _front(model: Path, log: dict, fitted_on: dict) -> list[str]:
            f"(weight {config.get('gold_weight')}) where a pair has one; `checker:` rows are pairs the checker "
            "formed from a set's training documents, labelled by the teacher only"] if teacher else []),
         f"* Embellishment pairs generated from entailed pairs: {config['embellish_neutral']} neutral, "
-        f"{config['embellish_contradiction']} contradiction (`nli_check/training/augment.py`)",
+        f"{config['embellish_contradiction']} contradiction (`nli_check/datasets/augment.py`)",
         f"* Hardware: {log['device']}, {log['torch_threads']} torch threads; training time {minutes} "
         "(data preparation included)",
         f"* Command: `{command}`; thresholds: `{fitted_on.get('command', 'nli-check calibrate')}`; "

@@ -181,6 +181,8 @@ def score(evalset: EvalSet, predictions: Sequence[Prediction], *, with_spans: bo
         "errors": sum(p.error is not None for p in predictions),
         "binary": metrics.binary(gold_supported, predicted_supported, support),
         "three_way": metrics.classification(gold, predicted, list(VERDICTS)) if evalset.three_way else None,
+        # sets whose gold has contradictions: how well "contradicted" is said
+        "contradiction": metrics.contradiction(gold, predicted) if CONTRADICTED in evalset.labels else None,
     }
     intervals = {
         "binary.balanced_accuracy": metrics.bootstrap_interval(
@@ -343,6 +345,10 @@ def headline(result: SystemResult) -> dict:
     if m["three_way"]:
         row |= {"three_way_accuracy": m["three_way"]["accuracy"], "three_way_macro_f1": m["three_way"]["macro_f1"],
                 "three_way_macro_f1_95": m["intervals_95"]["three_way.macro_f1"]}
+    if m.get("contradiction"):
+        row |= {"contradicted_precision": m["contradiction"]["precision"],
+                "contradicted_recall": m["contradiction"]["recall"], "contradicted_f1": m["contradiction"]["f1"],
+                "false_contradiction_rate": m["contradiction"]["false_contradiction_rate"]}
     if m.get("spans"):
         row["span_f1"] = m["spans"]["f1"]
         row["span_precision"] = m["spans"]["precision"]

@@ -23,7 +23,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from nli_check.labels import SUPPORTED
+from nli_check.labels import CONTRADICTED, SUPPORTED
 
 DIGITS = 4  # rounding of every reported value, so reruns compare equal as text
 # The other class of the supported-vs-not view: contradicted and unsupported together (a flagged claim).
@@ -80,6 +80,24 @@ def classification(gold: Sequence[str], predicted: Sequence[str], labels: Sequen
         "confusion_matrix": {"labels": labels,
                              "matrix": confusion_matrix(gold, predicted, labels=labels).tolist()},
     }
+
+
+def contradiction(gold: Sequence[str], predicted: Sequence[str]) -> dict:
+    """How well "contradicted" is said: its precision, recall and F1 against the gold
+    contradictions, and the false-contradiction rate (the share of gold-supported claims
+    called contradicted: the costliest error an editor can be shown).
+
+    Examples:
+        >>> contradiction(gold=["contradicted", "supported"], predicted=["contradicted", "contradicted"])["precision"]
+        0.5
+    """
+    n = _check_lengths(gold=gold, predicted=predicted)
+    gold, predicted = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
+    said, true, supported = predicted == CONTRADICTED, gold == CONTRADICTED, gold == SUPPORTED
+    precision, recall, f1 = _prf(true, said)
+    return {"n": n, "gold_contradicted": int(true.sum()), "predicted_contradicted": int(said.sum()),
+            "precision": _round(precision), "recall": _round(recall), "f1": _round(f1),
+            "false_contradiction_rate": _round((said & supported).sum() / supported.sum()) if supported.any() else None}
 
 
 def roc_auc(positive: Sequence[bool], score: Sequence[float]) -> float | None:
@@ -159,15 +177,21 @@ def bootstrap_interval(statistic: Callable[..., float | None], *arrays: Sequence
     return [_round(low), _round(high)]
 
 
-def token_prf(gold: Sequence[bool], predicted: Sequence[bool]) -> dict:
-    """Token-level precision, recall and F1 of predicted unsupported tokens, pooled."""
-    n = _check_lengths(gold=gold, predicted=predicted)
-    gold, predicted = np.asarray(gold, dtype=bool), np.asarray(predicted, dtype=bool)
+def _prf(gold: np.ndarray, predicted: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """Precision, recall and F1 of boolean ``predicted`` against ``gold`` (None where undefined)."""
     hits = int((gold & predicted).sum())
     precision = hits / predicted.sum() if predicted.sum() else None
     recall = hits / gold.sum() if gold.sum() else None
     f1 = (2 * precision * recall / (precision + recall) if precision and recall else
           (0.0 if precision is not None and recall is not None else None))
+    return precision, recall, f1
+
+
+def token_prf(gold: Sequence[bool], predicted: Sequence[bool]) -> dict:
+    """Token-level precision, recall and F1 of predicted unsupported tokens, pooled."""
+    n = _check_lengths(gold=gold, predicted=predicted)
+    gold, predicted = np.asarray(gold, dtype=bool), np.asarray(predicted, dtype=bool)
+    precision, recall, f1 = _prf(gold, predicted)
     return {"tokens": n, "gold_tokens": int(gold.sum()), "predicted_tokens": int(predicted.sum()),
             "precision": _round(precision), "recall": _round(recall), "f1": _round(f1)}
 

@@ -22,7 +22,7 @@ import numpy as np
 from nli_check.cache import LRUCache, content_key
 from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, default_nli_model_path, model_settings
 from nli_check.errors import Cancelled, InputError
-from nli_check.labels import CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.decide import Decision, decide, decide_learned
 from nli_check.pipeline.explain import Explainer, WordSpan
@@ -30,8 +30,10 @@ from nli_check.pipeline.features import ClaimFeatures, FeatureMaker, evidence_ch
 from nli_check.pipeline.first_stage import FirstStage
 from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
-from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, Span, VerdictScores
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, SlotConflict, Span, VerdictScores
 from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence, WordBudget
+from nli_check.pipeline.slots import (AlignedText, Conflict, ConflictThresholds, Slot, conflict_verdict,
+                                      could_conflict, find_conflicts, find_slots)
 from nli_check.pipeline.verdict import VerdictHead, supported_margin
 
 
@@ -174,6 +176,7 @@ class Checker:
         embeddings, kept, candidates = yield from self.pairing_steps(document)
         decided = yield from self.decide_steps(document, document.claims, candidates)
         decided = yield from self.cascade_steps(document, document.claims, candidates, decided)
+        decided = yield from self.conflict_steps(document, document.claims, decided)
         elsewhere = self.uncited_candidates(document, decided, embeddings, kept)
         supported_elsewhere: dict[int, str] = {}
         if elsewhere:
@@ -384,6 +387,51 @@ class Checker:
             decided[i] = replace(claim_decided, nli_model=self.accurate.model_name)
         return decided
 
+    def conflict_steps(self, document: SegmentedInput, claims: list[Sentence], decided: list[Decided]
+                       ) -> Generator[TokenRequest, object, list[Decided]]:
+        """Each claim's slots (numbers, dates, names, negation, degree words) aligned with those
+        of its evidence sentences (:mod:`.slots`). Claims whose slots cannot conflict are left
+        alone before any model work; for the others one request for token vectors, then a
+        decisive conflict makes an unsupported claim (a supported one too, with
+        ``conflict_over_support``) contradicted, resting on the candidate holding that
+        sentence. Conflicts are kept on every claim (the report shows those of contradicted
+        claims)."""
+        if not self.settings.conflicts:
+            return decided
+        plans: dict[int, list[tuple[int, int]]] = {}
+        for i, (claim, claim_decided) in enumerate(zip(claims, decided)):
+            sentences = _evidence_sentences(claim_decided.candidates)
+            if sentences and could_conflict(document.claim_slots(claim),
+                                            [document.source_slots(s, j) for s, j in sentences]):
+                plans[i] = sentences
+        if not plans:
+            return decided
+        texts = list(dict.fromkeys([claims[i].text for i in plans]
+                                   + [document.sources[s][j].text for found in plans.values() for s, j in found]))
+        vectors = dict(zip(texts, (yield TokenRequest(texts))))
+        thresholds = ConflictThresholds(self.settings.conflict_thresholds)
+        decided = list(decided)
+        for i, sentences in plans.items():
+            claim = _aligned(claims[i].text, document.claim_slots(claims[i]), vectors)
+            evidence = [_aligned(document.sources[s][j].text, document.source_slots(s, j), vectors)
+                        for s, j in sentences]
+            sources = sorted({s for s, _ in sentences})
+            conflicts = find_conflicts(claim, evidence,
+                                       elsewhere=[slot for s in sources for slot in document.whole_source_slots(s)],
+                                       elsewhere_text=" ".join(document.source_text(s) for s in sources))
+            if not conflicts:
+                continue
+            located = tuple((conflict, sentences[conflict.sentence]) for conflict in conflicts)
+            claim_decided = replace(decided[i], conflicts=located)
+            decisive = conflict_verdict(conflicts, thresholds)
+            label = claim_decided.decision.label
+            if decisive is not None and (label == UNSUPPORTED or label == SUPPORTED
+                                         and self.settings.conflict_over_support):
+                claim_decided = replace(claim_decided, decision=_conflict_decision(
+                    claim_decided, decisive, sentences[decisive.sentence]))
+            decided[i] = claim_decided
+        return decided
+
     def _margin(self, claim_decided: Decided) -> float:
         """How close a claim's verdict is to changing: by the head where it decided, else by
         the thresholds."""
@@ -463,8 +511,37 @@ class Checker:
                 nli_model=claim_decided.nli_model,
                 text_offsets=claim.offsets,
                 features=claim_decided.features,
+                conflicts=self._conflicts_shown(document, claim, claim_decided),
             ))
         return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings)
+
+    def _conflicts_shown(self, document: SegmentedInput, claim: Sentence, claim_decided: Decided
+                         ) -> list[SlotConflict]:
+        """The conflicts of a contradicted claim side by side, as offsets into the article and
+        the source: those past the thresholds, else (a contradiction the NLI model found)
+        the strongest one in the evidence that verdict rests on, if it aligns at all."""
+        if claim_decided.decision.label != CONTRADICTED or not claim_decided.conflicts:
+            return []
+        thresholds = ConflictThresholds(self.settings.conflict_thresholds)
+        shown = [(c, where) for c, where in claim_decided.conflicts if thresholds.decisive(c)]
+        if not shown and claim_decided.decision.chosen is not None:
+            # the NLI model's contradiction: the strongest conflict in the evidence it rests on
+            chosen = claim_decided.candidates[claim_decided.decision.chosen]
+            shown = [(c, (s, j)) for c, (s, j) in claim_decided.conflicts
+                     if s == chosen.source and chosen.first <= j <= chosen.last
+                     and min(c.context, c.alignment) >= SHOWN_BESIDE_NLI][:1]
+        result = []
+        for conflict, (s, j) in shown:
+            sentence = document.sources[s][j]
+            claim_span = _span(document.article, claim, WordSpan(conflict.claim.text, conflict.claim.start,
+                                                                 conflict.claim.end)) \
+                if conflict.claim.end > conflict.claim.start else Span("", claim.start, claim.start)
+            start, end = sentence.original_span(conflict.evidence.start, conflict.evidence.end) \
+                if conflict.evidence.end > conflict.evidence.start else (sentence.start, sentence.start)
+            result.append(SlotConflict(conflict.kind, claim_span, document.names[s],
+                                       Span(conflict.evidence.text, start, end),
+                                       round(conflict.context, 4), round(conflict.alignment, 4)))
+        return result
 
     def _embed(self, request: EmbedRequest) -> Embeddings:
         return Embeddings(self.embedder.encode(request.claims),
@@ -484,6 +561,27 @@ class SegmentedInput:
     cited: list[tuple[int, ...]]  # per claim, the sources it cites (empty: none, so all)
     # per set of source indices: their words' stems and their text, once computed (features)
     source_words: dict[tuple[int, ...], tuple[set[str], str]] = field(default_factory=dict)
+    # slots of claims and source sentences, found once per check (pipeline/slots.py)
+    _slots: dict[tuple | str, list[Slot]] = field(default_factory=dict)
+
+    def claim_slots(self, claim: Sentence) -> list[Slot]:
+        if claim.text not in self._slots:
+            self._slots[claim.text] = find_slots(claim.text)
+        return self._slots[claim.text]
+
+    def source_text(self, source: int) -> str:
+        return " ".join(sentence.text for sentence in self.sources[source])
+
+    def whole_source_slots(self, source: int) -> list[Slot]:
+        """Every slot of a source (offsets into :meth:`source_text`): what it says anywhere."""
+        if ("source", source) not in self._slots:
+            self._slots[("source", source)] = find_slots(self.source_text(source))
+        return self._slots[("source", source)]
+
+    def source_slots(self, source: int, index: int) -> list[Slot]:
+        if (source, index) not in self._slots:
+            self._slots[(source, index)] = find_slots(self.sources[source][index].text)
+        return self._slots[(source, index)]
 
 
 @dataclass(frozen=True)
@@ -496,6 +594,9 @@ class Decided:
     features: ClaimFeatures | None = None  # with a learned verdict
     shares: np.ndarray | None = None  # the learned verdict's probabilities, VERDICTS order
     nli_model: str | None = None  # the model whose rows these are, when not the checker's (a cascade)
+    # slot conflicts with the evidence sentences, strongest first, each with the sentence it
+    # is in as (source, sentence index)
+    conflicts: tuple[tuple[Conflict, tuple[int, int]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -593,6 +694,41 @@ def _for_model(steps: Generator[ScoreRequest, object, list[Decided]], model: str
             request = steps.send((yield replace(request, model=model)))
     except StopIteration as done:
         return done.value
+
+
+# A conflict in the evidence the NLI model's contradiction rests on is shown beside it when
+# its words and its sentence align at least this well (a weaker bar than deciding by it).
+SHOWN_BESIDE_NLI = 0.5
+
+
+def _evidence_sentences(candidates: list[Candidate]) -> list[tuple[int, int]]:
+    """The source sentences a claim's candidates hold, as (source, index), best candidate's first."""
+    found: dict[tuple[int, int], None] = {}
+    for candidate in candidates:
+        indices = (candidate.first, candidate.last) if "…" in candidate.text else \
+            range(candidate.first, candidate.last + 1)
+        for index in indices:
+            found[(candidate.source, index)] = None
+    return list(found)
+
+
+def _aligned(text: str, slots: list[Slot], vectors: dict[str, TokenVectors]) -> AlignedText:
+    return AlignedText(text, slots, vectors[text].vectors, vectors[text].offsets)
+
+
+def _conflict_decision(claim_decided: Decided, conflict: Conflict, sentence: tuple[int, int]) -> Decision:
+    """"Contradicted" resting on the candidate that holds the conflicting sentence (the one
+    the NLI model finds most contradicting among those)."""
+    source, index = sentence
+    holding = [i for i, c in enumerate(claim_decided.candidates)
+               if c.source == source and c.first <= index <= c.last]
+    rows = claim_decided.probabilities
+    chosen = max(holding, key=lambda i: rows[i, CONTRADICTION_COLUMN])
+    order = [chosen] + [i for i in claim_decided.decision.order if i != chosen]
+    said = f"{conflict.evidence.text!r}" if conflict.evidence.text else "otherwise"
+    reason = (f"the source says {said} where the claim says {conflict.claim.text!r} ({conflict.kind}; "
+              f"aligned {conflict.context:.2f}, sentence {conflict.alignment:.2f}); {claim_decided.decision.reason}")
+    return Decision(CONTRADICTED, chosen, order, reason)
 
 
 def _threshold_margin(rows: np.ndarray, settings: Settings) -> float:

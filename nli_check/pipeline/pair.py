@@ -63,7 +63,7 @@ class Embedder:
     ``pad_to_multiple_of`` tokens (fewer distinct shapes; the padding is masked out)."""
 
     def __init__(self, model: str = "minilm", *, device: str | None = None, precision: str = DEFAULT_PRECISION,
-                 cache_size: int = 200_000, pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
+                 cache_size: int = 200_000, token_cache_size: int = 4096, pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
         from sentence_transformers import SentenceTransformer
 
         self._processing = padding_kwargs(pad_to_multiple_of)
@@ -71,6 +71,9 @@ class Embedder:
         self.model = SentenceTransformer(resolve_embedding_model(model), device=device,
                                          model_kwargs={"dtype": torch_dtype(self.precision)})
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
+        # Token vectors of claims and evidence sentences: a claim asks for them for its verdict
+        # and again for its slots, and a source's sentences come back for every claim.
+        self._token_cache: LRUCache[TokenVectors] = LRUCache(token_cache_size)
 
     def encode(self, texts: list[str], *, batch_size: int = 64,
                cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
@@ -97,8 +100,12 @@ class Embedder:
         their character offsets: the soft word alignment of :mod:`.features`. Identical
         texts are run once. Small batches: claims and evidence chunks differ in length
         several times over, and the encoder pads each batch to its longest text."""
-        unique = list(dict.fromkeys(texts))
         found: dict[str, TokenVectors] = {}
+        for text in dict.fromkeys(texts):
+            key = content_key(text)
+            if key in self._token_cache:
+                found[text] = self._token_cache.get(key)
+        unique = [text for text in dict.fromkeys(texts) if text not in found]
         if unique:
             outputs = self.model.encode(unique, batch_size=batch_size, output_value="token_embeddings",
                                         show_progress_bar=False, processing_kwargs=self._processing)
@@ -111,6 +118,7 @@ class Embedder:
                 vectors = vectors[real]
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
                 found[text] = TokenVectors(vectors.astype(np.float32), spans[real])
+                self._token_cache.put(content_key(text), found[text])
         return [found[text] for text in texts]
 
 

@@ -49,6 +49,19 @@ class Span:
 
 
 @dataclass
+class SlotConflict:
+    """What the claim says against what the source says, side by side: a number, date,
+    name, negation or degree word of the claim and its counterpart in the evidence."""
+
+    kind: str  # number, date, name, negation or degree
+    claim: Span  # offsets into the article
+    source: str  # the source's name
+    evidence: Span  # offsets into that source
+    context: float  # how well the words around the two align (0-1)
+    alignment: float  # how well that source sentence aligns with the rest of the claim (0-1)
+
+
+@dataclass
 class Claim:
     index: int
     text: str
@@ -72,6 +85,10 @@ class Claim:
     # The NLI model whose probabilities this verdict rests on when it is not the report's
     # model (a cascade's accurate model scored it again); None: the report's model.
     nli_model: str | None = None
+    # Where the claim and its evidence disagree on a number, date, name, negation or degree
+    # word, strongest first (those that decided a contradiction, or stand beside the NLI
+    # model's); empty for claims not contradicted.
+    conflicts: list[SlotConflict] = field(default_factory=list)
     # Not in the JSON: the article offset of each character of ``text`` (from segmentation;
     # empty when ``text`` is the article's own slice), so spans map onto the text exactly.
     text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)

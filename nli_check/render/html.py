@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
-from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report
+from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, SlotConflict
 from nli_check.render.text import claim_pieces as text_pieces
 from nli_check.render.text import cut
 
@@ -69,6 +69,7 @@ class ClaimView:
     cited_sources: list[str] = field(default_factory=list)
     citation_error: str | None = None
     nli_model: str | None = None  # a cascade's accurate model, when it decided
+    conflicts: list[SlotConflict] = field(default_factory=list)  # claim vs source, side by side
 
 
 @dataclass
@@ -120,7 +121,7 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
                         spans=[span.text for span in claim.unsupported_spans],
                         evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by,
                         cited_sources=list(claim.cited_sources), citation_error=claim.citation_error,
-                        nli_model=claim.nli_model)
+                        nli_model=claim.nli_model, conflicts=list(claim.conflicts))
               for claim in report.claims]
     return ReportView(title=title, model=report.model, sources=list(report.sources), claims=claims,
                       paragraphs=_paragraphs(claims, report, article), summary=report.summary,

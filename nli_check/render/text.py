@@ -7,7 +7,7 @@ import json
 import click
 
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
-from nli_check.pipeline.results import Claim, Evidence, Report
+from nli_check.pipeline.results import Claim, Evidence, Report, SlotConflict
 
 OUTPUT_FORMATS = ("text", "json", "markdown")
 COLOURS = {SUPPORTED: "green", CONTRADICTED: "red", UNSUPPORTED: "yellow"}
@@ -48,6 +48,12 @@ def _mark_spans(claim: Claim, mark) -> str:
     return "".join(mark(piece) if marked else piece for piece, marked in claim_pieces(claim))
 
 
+def side_by_side(conflict: SlotConflict) -> str:
+    """A conflict in words: 'number: claim "40 percent"; source 1: "14 percent"'."""
+    said = f'"{conflict.claim.text}"' if conflict.claim.text else "(nothing)"
+    return f'{conflict.kind}: claim {said}; {conflict.source}: "{conflict.evidence.text}"'
+
+
 def _summary_line(report: Report) -> str:
     return ", ".join(f"{count} {label}" for label, count in report.summary.items())
 
@@ -66,6 +72,8 @@ def render_text(report: Report, *, colour: bool = False) -> str:
                      f"  - {claim.reason}")
         if claim.nli_model:
             lines.append(f"     decided again by the accurate model ({claim.nli_model})")
+        for conflict in claim.conflicts:
+            lines.append(style("     the source says otherwise: " + side_by_side(conflict), fg="red"))
         if claim.unsupported_spans:
             lines.append("     beyond the source: " + "; ".join(f'"{s.text}"' for s in claim.unsupported_spans))
         if claim.cited_sources:
@@ -105,6 +113,8 @@ def render_markdown(report: Report) -> str:
             evidence = f"{_md_escape(best.text)} _({_md_escape(_where(best))}, sim {best.similarity:.2f})_"
         if claim.citation_error:
             body += f" (citation error: {_md_escape(claim.citation_error)})"
+        for conflict in claim.conflicts:
+            body += f"<br>❌ {_md_escape(side_by_side(conflict))}"
         lines.append(f"| {claim.index + 1} | {MARKS[claim.label]} {claim.label} | {body} | {evidence} |")
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- {_md_escape(w)}" for w in report.warnings]

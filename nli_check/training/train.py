@@ -9,7 +9,6 @@ hyper-parameters are written next to the model in ``training_log.json``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -28,13 +27,13 @@ from sentence_transformers.base.sampler import DefaultBatchSampler
 from transformers import TrainerCallback
 
 from nli_check.config import TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES
-from nli_check.datasets import nli_pairs
+from nli_check.datasets import augment, nli_pairs
+from nli_check.datasets.dev_sets import TAXINLI_HELD_OUT, dev_sets, held_out
 from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.labels import ID2LABEL, LABEL2ID, VERDICT_TO_NLI
 from nli_check.precision import resolve_precision
-from nli_check.training import augment
 from nli_check.training.bases import base_model_folder
 from nli_check.training.losses import NO_GOLD, SoftTargetLoss
 
@@ -83,25 +82,6 @@ class TrainConfig:
             raise ValueError(f"checkpoint_above_tokens must be None or at least 0, got {self.checkpoint_above_tokens}")
 
 
-def _held_out(key: str, fraction: float) -> bool:
-    """A stable split by content hash, so the same pairs are held out on every run."""
-    digest = hashlib.sha1(key.encode("utf-8")).digest()
-    return digest[0] / 256 < fraction
-
-
-def dev_sets(root: Path) -> dict[str, list[Pair]]:
-    """The dev portions kept out of training (their pairs are removed from the mix);
-    ``taxinli-heldout`` is also an eval set (``nli_check.datasets.eval_sets``)."""
-    taxinli = [pair for pair in nli_pairs.taxinli(root) if _held_out(pair.premise + pair.hypothesis, 0.25)]
-    return {
-        "snli-test": nli_pairs.snli(root, "test"),
-        "taxinli-heldout": taxinli,
-        "check-covid-dev": nli_pairs.check_covid(root, "dev"),
-        "anli-r3-dev": nli_pairs.anli(root, "R3"),
-        "healthver-dev": nli_pairs.healthver(root),
-    }
-
-
 def claim_level_pairs(root: Path, *, seed: int) -> list[Pair]:
     """The claim-level pairs of :func:`~nli_check.datasets.claim_pairs.build_claim_pairs` as
     NLI pairs (chunk as premise, claim as hypothesis), with chunks the size the checker scores,
@@ -120,7 +100,8 @@ def training_pairs(root: Path, config: TrainConfig) -> tuple[list[Pair], Counter
     rng = random.Random(config.seed)
     sources: dict[str, list[Pair]] = {
         "snli": nli_pairs.snli(root, "train"),
-        "mnli_taxinli": [p for p in nli_pairs.taxinli(root) if not _held_out(p.premise + p.hypothesis, 0.25)],
+        "mnli_taxinli": [p for p in nli_pairs.taxinli(root)
+                         if not held_out(p.premise + p.hypothesis, TAXINLI_HELD_OUT)],
         "cad_snli": nli_pairs.cad_snli(root, "train"),
         "conjnli": nli_pairs.conjnli(root, "train"),
         "sick": nli_pairs.sick(root, "train"),
