@@ -78,7 +78,7 @@ def build_corpus(data: Path, *, articles: int, pool: int = 25, seed: int = 0) ->
 
 def clear_caches(checker) -> None:
     checker.nli._cache.clear()
-    checker.embedder._cache.clear()
+    checker.embedder.clear_caches()
     checker._segment_cache.clear()
 
 

@@ -90,7 +90,7 @@ def main() -> None:
             for used in (checkers[rule], checkers[rule].accurate):
                 if used is not None:
                     used.nli._cache.clear()
-                    used.embedder._cache.clear()
+                    used.embedder.clear_caches()
             t = time.perf_counter()
             reports[rule] = checkers[rule].check(article, sources)
             warm[rule].append(time.perf_counter() - t)

@@ -128,7 +128,7 @@ def recompute(by_set: dict[str, list[dict]]) -> None:
     verdicts recorded stay): changing how slots are found or compared costs MiniLM token
     vectors, not a new NLI run."""
     from nli_check.pipeline.pair import Embedder
-    from nli_check.pipeline.slots import AlignedText, find_conflicts, find_slots
+    from nli_check.pipeline.slots import PRECISE_KINDS, AlignedText, find_conflicts, find_slots
 
     embedder = Embedder("minilm", precision="float32")
     sources = {(name, example.id): " ".join(example.sources)
@@ -141,7 +141,7 @@ def recompute(by_set: dict[str, list[dict]]) -> None:
     for rows in by_set.values():
         for row in rows:
             text = " ".join(sources[(row["set"], row["id"])].split())
-            slots = find_slots(text) if row["sentences"] else []
+            slots = find_slots(text, kinds=PRECISE_KINDS) if row["sentences"] else []
             for sentence in row["sentences"]:
                 if not sentence["evidence"]:
                     sentence["conflicts"] = []

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from check_speed import corpus
 
 CONFIGS = {"today": {"first_stage_cut": 0, "early_exit": False}, "defaults": {},
-           "first-stage-4": {"first_stage_cut": 4}}
+           "first-stage-4": {"first_stage_cut": 4}, "no-slots": {"conflicts": False}}
 
 
 def unrelated_documents(data: Path, words: int) -> list[str]:
@@ -127,7 +127,7 @@ def main() -> None:
             times, stage_times = [], []
             for _ in range(args.repeat):
                 checker.nli._cache.clear()
-                checker.embedder._cache.clear()
+                checker.embedder.clear_caches()
                 checker._segment_cache.clear()
                 spent.update(embed=0.0, nli=0.0)
                 counts.update(pairs=0, sentences=0, nli_tokens=0, embed_tokens=0)

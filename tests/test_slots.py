@@ -102,6 +102,19 @@ def test_a_negation_in_other_words_agrees():
                      "The agency did not issue a warning before the storm.") == []
 
 
+def test_a_name_the_source_has_in_another_form_agrees():
+    assert conflicts("The minister said Russia moved troops.", "The minister said Russian troops moved near Ukraine.") == []
+
+
+def test_a_number_the_rest_of_the_source_gives_agrees():
+    vectors = WordVectors()
+    claim, evidence = vectors("The policy cut deaths by 40 percent."), vectors("The policy cut deaths by 14 percent.")
+    assert find_conflicts(claim, [evidence]) != []
+    elsewhere = find_slots("Later reviews put the cut at 40 percent.", kinds=("number", "date"))
+    assert [s.kind for s in elsewhere] == ["number"]
+    assert find_conflicts(claim, [evidence], elsewhere=elsewhere) == []
+
+
 def test_the_claims_value_anywhere_in_the_evidence_agrees():
     assert conflicts("The policy cut deaths by 40 percent.",
                      "The policy cut deaths by 14 percent.", "Admissions fell 40 percent.") == []

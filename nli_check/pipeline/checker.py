@@ -32,8 +32,8 @@ from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, SlotConflict, Span, VerdictScores
 from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence, WordBudget
-from nli_check.pipeline.slots import (AlignedText, Conflict, ConflictThresholds, Slot, conflict_verdict,
-                                      could_conflict, find_conflicts, find_slots)
+from nli_check.pipeline.slots import (PRECISE_KINDS, AlignedText, Conflict, ConflictThresholds, Slot,
+                                      conflict_verdict, could_conflict, find_conflicts, find_slots)
 from nli_check.pipeline.verdict import VerdictHead, supported_margin
 
 
@@ -573,9 +573,9 @@ class SegmentedInput:
         return " ".join(sentence.text for sentence in self.sources[source])
 
     def whole_source_slots(self, source: int) -> list[Slot]:
-        """Every slot of a source (offsets into :meth:`source_text`): what it says anywhere."""
+        """Every number and date of a source (offsets into :meth:`source_text`): what it says anywhere."""
         if ("source", source) not in self._slots:
-            self._slots[("source", source)] = find_slots(self.source_text(source))
+            self._slots[("source", source)] = find_slots(self.source_text(source), kinds=PRECISE_KINDS)
         return self._slots[("source", source)]
 
     def source_slots(self, source: int, index: int) -> list[Slot]:

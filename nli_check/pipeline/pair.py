@@ -75,6 +75,11 @@ class Embedder:
         # and again for its slots, and a source's sentences come back for every claim.
         self._token_cache: LRUCache[TokenVectors] = LRUCache(token_cache_size)
 
+    def clear_caches(self) -> None:
+        """Forget every vector computed so far (benchmarks time the work, not the caches)."""
+        self._cache.clear()
+        self._token_cache.clear()
+
     def encode(self, texts: list[str], *, batch_size: int = 64,
                cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
         """Unit-length vectors, one per text. ``cache`` replaces the embedder's own cache

@@ -27,7 +27,7 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -170,9 +170,9 @@ class Conflict:
         return self.kind in PRECISE_KINDS
 
 
-def find_slots(text: str) -> list[Slot]:
+def find_slots(text: str, *, kinds: Collection[str] = SLOT_KINDS) -> list[Slot]:
     """The slots of one sentence, in text order (a span is one slot: a date's numbers are
-    not numbers too)."""
+    not numbers too); ``kinds`` limits them (a whole source is read for numbers and dates)."""
     slots: list[Slot] = []
     taken = np.zeros(len(text) + 1, dtype=bool)
 
@@ -188,10 +188,13 @@ def find_slots(text: str) -> list[Slot]:
             start = match.start() + (len(match.group()) - 4 if value[1:] == (None, None, None)
                                      and match.group()[-4:].isdigit() else 0)
             add(Slot("date", start, match.end(), text[start:match.end()], value))
-    for match in _FOR_A_TIME.finditer(text):
-        add(Slot("degree", match.start(), match.end(), match.group(), ("temporary",), "duration"))
+    if "degree" in kinds:
+        for match in _FOR_A_TIME.finditer(text):
+            add(Slot("degree", match.start(), match.end(), match.group(), ("temporary",), "duration"))
     for slot in _numbers(text):
         add(slot)
+    if "negation" not in kinds and "degree" not in kinds:
+        return sorted((s for s in slots if s.kind in kinds), key=lambda s: s.start)
     for match in WORD.finditer(text):
         word = match.group().lower()
         if word in _NEGATIONS or word.endswith("n't"):
@@ -199,9 +202,10 @@ def find_slots(text: str) -> list[Slot]:
         elif word in _DEGREE_WORDS:
             scale, pole = _DEGREE_WORDS[word]
             add(Slot("degree", match.start(), match.end(), match.group(), (pole,), scale))
-    for slot in _names(text):
-        add(slot)
-    return sorted(slots, key=lambda s: s.start)
+    if "name" in kinds:
+        for slot in _names(text):
+            add(slot)
+    return sorted((s for s in slots if s.kind in kinds), key=lambda s: s.start)
 
 
 def _numbers(text: str) -> list[Slot]:
@@ -346,8 +350,8 @@ def find_conflicts(claim: AlignedText, sentences: Sequence[AlignedText], *, else
         if slot.kind != "degree" and any(slot.agrees(other) for _, other in counterparts) \
                 or slot.precise and any(slot.comparable(other) and slot.agrees(other) for other in elsewhere):
             continue
-        if slot.kind == "name" and (any(_mentions(sentence.text, slot) for sentence in sentences)
-                                    or elsewhere_text and _mentions(elsewhere_text, slot)):
+        if slot.kind == "name" and (any(_mentions(sentence.text.lower(), slot) for sentence in sentences)
+                                    or elsewhere_text and _mentions(elsewhere_text.lower(), slot)):
             continue
         best = None
         for n, other in counterparts:
@@ -405,11 +409,11 @@ def _best_word(side: AlignedText, span: tuple[int, int], other: AlignedText) -> 
     return float(similarity[token]), None
 
 
-def _mentions(text: str, name: Slot) -> bool:
-    """Whether ``text`` names any word of the name, in any form ("Russia", "Russian")."""
-    words = [w.lower() for w in WORD.findall(text)]
-    return any(other.startswith(word) or len(other) > 3 and word.startswith(other)
-               for word in name.value if len(word) > 2 for other in words)
+def _mentions(lowered: str, name: Slot) -> bool:
+    """Whether the lower-cased ``lowered`` names any word of the name, in any form
+    ("Russia", "Russian"): a word starting with the name word less its last two letters."""
+    return any(re.search(r"\b" + re.escape(word[:max(4, len(word) - 2)]), lowered)
+               for word in name.value if len(word) > 2)
 
 
 def _content_words(text: str) -> list[tuple[int, int]]:
