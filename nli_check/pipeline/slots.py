@@ -105,6 +105,7 @@ _NAME_RUN = re.compile(r"\b(?:[A-Z][\w'’.&-]*[\w.]|[A-Z])(?:\s+(?:of\s+|de\s+|
 
 # What a reference in brackets holds: "[18]", "(3, 4)", "[5-7]".
 _REFERENCE = re.compile(r"[\[(]\s*\d+(?:\s*[-–,]\s*\d+)*\s*[\])]")
+REFERENCE_CHARS = 40
 # How close two numbers may be and still say the same ("about 40" against "39.6"): relative.
 NUMBER_TOLERANCE = 0.02
 # Context: the content words this far (in words) either side of a slot are what aligns it.
@@ -193,15 +194,14 @@ def find_slots(text: str, *, kinds: Collection[str] = SLOT_KINDS) -> list[Slot]:
             add(Slot("degree", match.start(), match.end(), match.group(), ("temporary",), "duration"))
     for slot in _numbers(text):
         add(slot)
-    if "negation" not in kinds and "degree" not in kinds:
-        return sorted((s for s in slots if s.kind in kinds), key=lambda s: s.start)
-    for match in WORD.finditer(text):
-        word = match.group().lower()
-        if word in _NEGATIONS or word.endswith("n't"):
-            add(Slot("negation", match.start(), match.end(), match.group(), (True,)))
-        elif word in _DEGREE_WORDS:
-            scale, pole = _DEGREE_WORDS[word]
-            add(Slot("degree", match.start(), match.end(), match.group(), (pole,), scale))
+    if "negation" in kinds or "degree" in kinds:
+        for match in WORD.finditer(text):
+            word = match.group().lower()
+            if word in _NEGATIONS or word.endswith("n't"):
+                add(Slot("negation", match.start(), match.end(), match.group(), (True,)))
+            elif word in _DEGREE_WORDS:
+                scale, pole = _DEGREE_WORDS[word]
+                add(Slot("degree", match.start(), match.end(), match.group(), (pole,), scale))
     if "name" in kinds:
         for slot in _names(text):
             add(slot)
@@ -209,6 +209,7 @@ def find_slots(text: str, *, kinds: Collection[str] = SLOT_KINDS) -> list[Slot]:
 
 
 def _numbers(text: str) -> list[Slot]:
+    """Every quantity of ``text`` with its value (scaled), rounding step and unit."""
     found = []
     for match in _NUMBER.finditer(text):
         if _REFERENCE.fullmatch(_bracketed(text, match.start())):
@@ -255,10 +256,12 @@ def _numbers(text: str) -> list[Slot]:
 
 def _bracketed(text: str, start: int) -> str:
     """The brackets around ``start`` with what they hold ("[18]"), or "" when not in brackets."""
-    opening = max(text.rfind("[", 0, start + 1), text.rfind("(", 0, start + 1))
+    # a reference is short: look back a few characters only (a whole source has many numbers)
+    window = max(0, start - REFERENCE_CHARS)
+    opening = max(text.rfind("[", window, start + 1), text.rfind("(", window, start + 1))
     if opening == -1 or any(c in text[opening + 1:start] for c in ")]"):
         return ""
-    closing = text.find("]" if text[opening] == "[" else ")", start)
+    closing = text.find("]" if text[opening] == "[" else ")", start, start + REFERENCE_CHARS)
     return text[opening:closing + 1] if closing != -1 else ""
 
 
