@@ -534,10 +534,8 @@ class Checker:
         for conflict, (s, j) in shown:
             sentence = document.sources[s][j]
             claim_span = _span(document.article, claim, WordSpan(conflict.claim.text, conflict.claim.start,
-                                                                 conflict.claim.end)) \
-                if conflict.claim.end > conflict.claim.start else Span("", claim.start, claim.start)
-            start, end = sentence.original_span(conflict.evidence.start, conflict.evidence.end) \
-                if conflict.evidence.end > conflict.evidence.start else (sentence.start, sentence.start)
+                                                                 conflict.claim.end))
+            start, end = sentence.original_span(conflict.evidence.start, conflict.evidence.end)
             result.append(SlotConflict(conflict.kind, claim_span, document.names[s],
                                        Span(conflict.evidence.text, start, end),
                                        round(conflict.context, 4), round(conflict.alignment, 4)))
@@ -563,6 +561,7 @@ class SegmentedInput:
     source_words: dict[tuple[int, ...], tuple[set[str], str]] = field(default_factory=dict)
     # slots of claims and source sentences, found once per check (pipeline/slots.py)
     _slots: dict[tuple | str, list[Slot]] = field(default_factory=dict)
+    _texts: dict[tuple, str] = field(default_factory=dict)  # each source's text, joined once
 
     def claim_slots(self, claim: Sentence) -> list[Slot]:
         if claim.text not in self._slots:
@@ -570,7 +569,9 @@ class SegmentedInput:
         return self._slots[claim.text]
 
     def source_text(self, source: int) -> str:
-        return " ".join(sentence.text for sentence in self.sources[source])
+        if ("text", source) not in self._texts:
+            self._texts[("text", source)] = " ".join(sentence.text for sentence in self.sources[source])
+        return self._texts[("text", source)]
 
     def whole_source_slots(self, source: int) -> list[Slot]:
         """Every number and date of a source (offsets into :meth:`source_text`): what it says anywhere."""
@@ -703,13 +704,7 @@ SHOWN_BESIDE_NLI = 0.5
 
 def _evidence_sentences(candidates: list[Candidate]) -> list[tuple[int, int]]:
     """The source sentences a claim's candidates hold, as (source, index), best candidate's first."""
-    found: dict[tuple[int, int], None] = {}
-    for candidate in candidates:
-        indices = (candidate.first, candidate.last) if "…" in candidate.text else \
-            range(candidate.first, candidate.last + 1)
-        for index in indices:
-            found[(candidate.source, index)] = None
-    return list(found)
+    return list(dict.fromkeys((candidate.source, index) for candidate in candidates for index in candidate.sentences))
 
 
 def _aligned(text: str, slots: list[Slot], vectors: dict[str, TokenVectors]) -> AlignedText:
@@ -725,8 +720,7 @@ def _conflict_decision(claim_decided: Decided, conflict: Conflict, sentence: tup
     rows = claim_decided.probabilities
     chosen = max(holding, key=lambda i: rows[i, CONTRADICTION_COLUMN])
     order = [chosen] + [i for i in claim_decided.decision.order if i != chosen]
-    said = f"{conflict.evidence.text!r}" if conflict.evidence.text else "otherwise"
-    reason = (f"the source says {said} where the claim says {conflict.claim.text!r} ({conflict.kind}; "
+    reason = (f"the source says {conflict.evidence.text!r} where the claim says {conflict.claim.text!r} ({conflict.kind}; "
               f"aligned {conflict.context:.2f}, sentence {conflict.alignment:.2f}); {claim_decided.decision.reason}")
     return Decision(CONTRADICTED, chosen, order, reason)
 

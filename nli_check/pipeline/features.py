@@ -79,9 +79,7 @@ def evidence_chunk(candidates: Sequence[Candidate], sources: Sequence[Sequence[S
     for candidate in candidates:
         if candidate.source != best.source:
             continue
-        indices = (candidate.first, candidate.last) if "…" in candidate.text else \
-            range(candidate.first, candidate.last + 1)
-        for index in indices:
+        for index in candidate.sentences:
             if _words(sentences, chosen | {index}) <= max_words or not chosen:
                 chosen.add(index)
     for distance in range(1, len(sentences)):

@@ -36,6 +36,11 @@ class Candidate:
     end: int
     similarity: float  # cosine similarity of the best sentence in it to the claim
 
+    @property
+    def sentences(self) -> tuple[int, ...] | range:
+        """The indices of the source sentences it holds (a joined pair: its two only)."""
+        return (self.first, self.last) if "…" in self.text else range(self.first, self.last + 1)
+
 
 @dataclass(frozen=True)
 class TokenVectors:

@@ -94,7 +94,7 @@ _DEGREE = {
                      "insignificant": "insignificant nonsignificant non-significant"},
     "likelihood": {"likely": "likely", "unlikely": "unlikely"},
     "possibility": {"possible": "possible", "impossible": "impossible"},
-    "increase-ability": {"able": "able", "unable": "unable"},
+    "ability": {"able": "able", "unable": "unable"},
 }
 _DEGREE_WORDS = {word: (scale, pole) for scale, poles in _DEGREE.items() for pole, words in poles.items()
                  for word in words.split()}
@@ -168,7 +168,7 @@ class Conflict:
 
     @property
     def precise(self) -> bool:
-        return self.kind in PRECISE_KINDS
+        return self.claim.precise
 
 
 def find_slots(text: str, *, kinds: Collection[str] = SLOT_KINDS) -> list[Slot]:
@@ -343,6 +343,7 @@ def find_conflicts(claim: AlignedText, sentences: Sequence[AlignedText], *, else
     """
     conflicts = []
     content = _content_words(claim.text)
+    mentioned = [sentence.text.lower() for sentence in sentences] + [elsewhere_text.lower()]
     for slot in claim.slots:
         if slot.kind == "negation":
             continue  # negation is a sentence's polarity, compared below
@@ -353,8 +354,7 @@ def find_conflicts(claim: AlignedText, sentences: Sequence[AlignedText], *, else
         if slot.kind != "degree" and any(slot.agrees(other) for _, other in counterparts) \
                 or slot.precise and any(slot.comparable(other) and slot.agrees(other) for other in elsewhere):
             continue
-        if slot.kind == "name" and (any(_mentions(sentence.text.lower(), slot) for sentence in sentences)
-                                    or elsewhere_text and _mentions(elsewhere_text.lower(), slot)):
+        if slot.kind == "name" and any(_mentions(text, slot) for text in mentioned if text):
             continue
         best = None
         for n, other in counterparts:

@@ -50,8 +50,7 @@ def _mark_spans(claim: Claim, mark) -> str:
 
 def side_by_side(conflict: SlotConflict) -> str:
     """A conflict in words: 'number: claim "40 percent"; source 1: "14 percent"'."""
-    said = f'"{conflict.claim.text}"' if conflict.claim.text else "(nothing)"
-    return f'{conflict.kind}: claim {said}; {conflict.source}: "{conflict.evidence.text}"'
+    return f'{conflict.kind}: claim "{conflict.claim.text}"; {conflict.source}: "{conflict.evidence.text}"'
 
 
 def _summary_line(report: Report) -> str:
