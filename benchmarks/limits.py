@@ -1,6 +1,6 @@
 """Benchmark: the editorial check against what the machine allows, before and after.
 
-    python benchmarks/limits.py [--data ../shared/data] [--repeat 3] [--precision float32]
+    python benchmarks/limits.py [--data ../shared/data] [--repeat 3] [--precision float32] [--backend torch]
 
 Reports in one run:
   * the machine: CPU model, the flags that matter, torch threads, and the float32 matmul
@@ -75,49 +75,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16", "int8"])
+    parser.add_argument("--backend", default="torch", choices=["auto", "torch", "openvino"])
     args = parser.parse_args()
 
     import numpy as np
     import torch
+    from transformers import AutoConfig
 
     from nli_check import Checker
     from nli_check.training.train import cpu_description
 
     article, sources = corpus(args.data, 1000, 5000)
     doubled = sources + unrelated_documents(args.data, sum(len(s.split()) for s in sources))
-    checker = Checker(precision=args.precision)
+    checker = Checker(precision=args.precision, backend=args.backend)
+    nli_config = AutoConfig.from_pretrained(checker.nli.name)
+    embed_config = AutoConfig.from_pretrained(str(checker.embedder.layout.transformer))
     limit = matmul_gflops()
     result = {"cpu": cpu_description(), "torch_threads": torch.get_num_threads(), "matmul_gflops_float32": round(limit, 1),
-              "precision": checker.nli.precision}
+              "backend": checker.nli.backend, "precision": checker.nli.precision}
 
-    spent = {"embed": 0.0, "nli": 0.0, "tokens": 0}
-    counts = {"pairs": 0, "sentences": 0, "nli_tokens": 0, "embed_tokens": 0}
-    encode, predict = checker.embedder.encode, checker.nli.predict
-    nli_tokenizer, embed_tokenizer = checker.nli.model.tokenizer, checker.embedder.model.tokenizer
+    spent = {"embed": 0.0, "nli": 0.0}
+    counts = {"pairs": 0, "sentences": 0, "nli_tokens": 0, "embed_tokens": 0, "nli_padded": 0, "embed_padded": 0}
 
-    def timed_encode(texts, **kwargs):
-        started = time.perf_counter()
-        try:
-            return encode(texts, **kwargs)
-        finally:
-            spent["embed"] += time.perf_counter() - started
-            counts["sentences"] += len(texts)
-            counts["embed_tokens"] += sum(len(ids) for ids in embed_tokenizer(list(texts))["input_ids"]) if texts else 0
+    class Timed:
+        """A model's encoder that adds up its seconds, inputs and tokens (real and padded)."""
 
-    def timed_predict(pairs, **kwargs):
-        started = time.perf_counter()
-        try:
-            return predict(pairs, **kwargs)
-        finally:
-            spent["nli"] += time.perf_counter() - started
-            counts["pairs"] += len(pairs)
-            if pairs:
-                encoded = nli_tokenizer([p for p, _ in pairs], [h for _, h in pairs], truncation=True,
-                                        max_length=checker.settings.max_length)
-                counts["nli_tokens"] += sum(len(ids) for ids in encoded["input_ids"])
+        def __init__(self, inner, stage: str, items: str) -> None:
+            self.inner, self.stage, self.items = inner, stage, items
+            self.input_names = inner.input_names
 
-    checker.embedder.encode, checker.nli.predict = timed_encode, timed_predict
+        def __call__(self, features):
+            started = time.perf_counter()
+            try:
+                return self.inner(features)
+            finally:
+                spent[self.stage] += time.perf_counter() - started
+                counts[self.items] += len(features["input_ids"])
+                counts[f"{self.stage}_tokens"] += int(features["attention_mask"].sum())
+                counts[f"{self.stage}_padded"] += int(features["attention_mask"].size)
+
+    checker.embedder.encoder = Timed(checker.embedder.encoder, "embed", "sentences")
+    checker.nli.encoder = Timed(checker.nli.encoder, "nli", "pairs")
     checker.check(article, sources)  # warm-up: kernels, the first stage's model
 
     runs = {}
@@ -130,7 +129,7 @@ def main() -> None:
                 checker.embedder.clear_caches()
                 checker._segment_cache.clear()
                 spent.update(embed=0.0, nli=0.0)
-                counts.update(pairs=0, sentences=0, nli_tokens=0, embed_tokens=0)
+                counts.update({key: 0 for key in counts})
                 started = time.perf_counter()
                 report = run.check(article, texts)
                 total = time.perf_counter() - started
@@ -141,7 +140,9 @@ def main() -> None:
                 "claims": len(report.claims), "source_words": sum(len(t.split()) for t in texts),
                 "seconds_median": round(float(np.median(times)), 2), "seconds_all": [round(t, 2) for t in times],
                 "nli_pairs_per_claim": round(report.nli_pairs / len(report.claims), 2),
-                "sentences_embedded": counts["sentences"],
+                "texts_embedded": counts["sentences"],
+                "padding_share": {"embedding": round(1 - counts["embed_tokens"] / max(counts["embed_padded"], 1), 3),
+                                  "nli": round(1 - counts["nli_tokens"] / max(counts["nli_padded"], 1), 3)},
                 "share": {"embedding": round(embed_s / total, 2), "nli": round(nli_s / total, 2),
                           "rest": round(1 - (embed_s + nli_s) / total, 2)},
                 "summary": {str(k): v for k, v in report.summary.items()},
@@ -154,9 +155,9 @@ def main() -> None:
     for name in CONFIGS:
         for label in ("sources", "doubled"):
             entry = runs[name][label]
-            for model_name, model, tokens in (("embedding", checker.embedder.model[0].auto_model, 32),
-                                              ("nli", checker.nli.model.model, entry["nli"]["mean_tokens"])):
-                per_token = flops_per_token(model.config, tokens)
+            for model_name, config, tokens in (("embedding", embed_config, 32),
+                                               ("nli", nli_config, entry["nli"]["mean_tokens"])):
+                per_token = flops_per_token(config, tokens)
                 rate = entry[model_name]["tokens_per_s"] * per_token / 1e9
                 entry[model_name].update(gflop_per_token=round(per_token / 1e9, 4), gflops=round(rate, 1),
                                          share_of_matmul=round(rate / limit, 2))

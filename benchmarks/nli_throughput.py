@@ -1,12 +1,11 @@
 """Benchmark: NLI pairs per second of a cross-encoder at batch 64 on 60-token pairs.
 
     python benchmarks/nli_throughput.py [--model PATH] [--pairs 1024] [--batch-size 64]
-        [--precision auto|float32|bfloat16] [--int8]
+        [--precision auto|float32|bfloat16|int8] [--backend auto|torch|openvino]
 
 Pairs are made of distinct words so that no cache applies; the tokenizer confirms their
-length. Reports pairs/s over the whole run (after one warm-up batch). ``--int8`` first
-applies torch's dynamic int8 quantization to the linear layers (not a product option:
-docs/benchmarks.md says why), to measure what it would gain on this CPU.
+length. Reports pairs/s over the whole run (after one warm-up batch). int8 is static int8
+on OpenVINO (nli_check.runtime); torch's dynamic int8 was dropped (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -30,18 +29,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=60)
-    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
-    parser.add_argument("--int8", action="store_true", help="dynamic int8 quantization of the linear layers")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16", "int8"])
+    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "openvino"])
     args = parser.parse_args()
     from nli_check.config import default_nli_model_path
     from nli_check.pipeline.infer import NLIModel
 
-    model = NLIModel(args.model or default_nli_model_path(), precision=args.precision)
-    tokenizer = model.model.tokenizer
-    if args.int8:
-        import torch
-
-        torch.ao.quantization.quantize_dynamic(model.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+    model = NLIModel(args.model or default_nli_model_path(), precision=args.precision, backend=args.backend)
+    tokenizer = model.tokenizer
     rng = random.Random(0)
 
     def pair() -> tuple[str, str]:
@@ -60,7 +55,7 @@ def main() -> None:
     print(json.dumps({"pairs": args.pairs, "batch_size": args.batch_size,
                       "mean_tokens_per_pair": round(sum(lengths) / len(lengths), 1),
                       "seconds": round(seconds, 2), "pairs_per_second": round(args.pairs / seconds, 1),
-                      "precision": "int8 dynamic" if args.int8 else model.precision, "torch_threads": torch.get_num_threads()}, indent=2))
+                      "backend": model.backend, "precision": model.precision, "torch_threads": torch.get_num_threads()}, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,19 +11,31 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import (DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_CHECK_WORDS,
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_CHECK_WORDS,
                               MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
                               learned_verdict_setting)
 from nli_check.errors import InputError
 from nli_check.labels import VERDICTS
-from nli_check.precision import PRECISIONS
+from nli_check.precision import PRECISIONS, TRAIN_PRECISIONS
+from nli_check.runtime.encoders import BACKENDS
 
 EXIT_FAIL_ON, EXIT_INPUT = 1, 2
 
-# Shared by check, eval, batch and serve.
+# Shared by train and distil.
 precision_option = click.option(
-    "--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
+    "--precision", type=click.Choice(TRAIN_PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
     help="auto: bfloat16 where the CPU/GPU has it natively (2-3x faster), else float32.")
+
+
+def runtime_options(command):
+    """--precision and --backend: how the models run (check, eval, batch, serve, export)."""
+    command = click.option(
+        "--backend", type=click.Choice(BACKENDS), default=DEFAULT_BACKEND, show_default=True,
+        help="auto: OpenVINO on a CPU where it is installed (IR exported once into a cache), PyTorch on a GPU.")(command)
+    return click.option(
+        "--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
+        help="auto: bfloat16 where the CPU/GPU has it natively, else int8 where the model's verdicts hold in it "
+             "(its nli_check.json says so), else float32. int8: static int8 on OpenVINO.")(command)
 
 
 # Shared by check and eval.
@@ -117,7 +129,7 @@ def main() -> None:
               show_default=True, help="Format of the article and sources (auto: from the file name).")
 @click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Source sentences paired with each claim.")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@precision_option
+@runtime_options
 @click.option("--max-input-mb", type=click.FloatRange(0.001), default=MAX_INPUT_BYTES / 1e6, show_default=True,
               help="Refuse input files larger than this.")
 @max_words_option
@@ -130,7 +142,7 @@ def main() -> None:
 @accurate_model_option
 @cascade_margin_option
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
-          embedding_model, input_format, top_k, device, precision, max_input_mb, max_words, links_root, no_explain,
+          embedding_model, input_format, top_k, device, precision, backend, max_input_mb, max_words, links_root, no_explain,
           verdict, first_stage_cut, no_early_exit, accurate_model, cascade_margin) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
@@ -151,7 +163,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                              sources_from_links=sources_from_links, fetcher=fetcher,
                              max_pdf_bytes=int(max_fetch_mb * 1e6), max_words=max_words, links_root=links_root)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings().with_overrides(top_k=top_k, explain=not no_explain, max_words=max_words,
+                          backend=backend, settings=Settings().with_overrides(top_k=top_k, explain=not no_explain, max_words=max_words,
                                                              learned_verdict=learned_verdict_setting(verdict),
                                                              first_stage_cut=first_stage_cut,
                                                              early_exit=not no_early_exit,
@@ -282,7 +294,7 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--lodo", "dev_records", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="An nli-check eval output folder of the mission dev sets: add the leave-one-dataset-out table.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default=None,
+@click.option("--precision", type=click.Choice(TRAIN_PRECISIONS), default=None,
               help="Precision of the features (default: float32, as the card's eval records; bfloat16 is faster "
                    "for a large model).")
 @click.option("--progress/--no-progress", default=None)
@@ -317,6 +329,30 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
             path = verdict.write_transfer(model_path, rows, dev_records=dev_records)
             click.echo(json.dumps(rows, indent=1))
             click.echo(f"written to {path}")
+    except InputError as error:
+        _fail(str(error))
+
+
+@main.command()
+@click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
+@click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
+@click.option("--accurate-model", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Also export this NLI model (a cascade's accurate model).")
+@click.option("--precision", type=click.Choice(["float32", "int8"]), default="float32", show_default=True,
+              help="float32 IR (also run in bfloat16 where native), or static int8.")
+def export(model, embedding_model, accurate_model, precision) -> None:
+    """Export the models to OpenVINO IR now (else done on first use), into the model cache."""
+    from nli_check.config import default_nli_model_path
+    from nli_check.pipeline.pair import resolve_embedding_model
+    from nli_check.runtime.export import exported_model
+    from nli_check.runtime.folders import local_folder
+
+    todo = [(model or default_nli_model_path(), "nli"), (resolve_embedding_model(embedding_model), "embedding")]
+    todo += [(accurate_model, "nli")] if accurate_model is not None else []
+    try:
+        for folder, task in todo:
+            path = exported_model(local_folder(folder), task=task, int8=precision == "int8")
+            click.echo(f"{folder} ({task}, {precision}): {path}")
     except InputError as error:
         _fail(str(error))
 
@@ -401,7 +437,7 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @click.option("--record", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write a leaderboard record per dataset here (e.g. eval/results).")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@precision_option
+@runtime_options
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @verdict_option
@@ -410,7 +446,7 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @accurate_model_option
 @cascade_margin_option
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
-                 device, precision, no_plots, progress, verdict, first_stage_cut, no_early_exit, accurate_model,
+                 device, precision, backend, no_plots, progress, verdict, first_stage_cut, no_early_exit, accurate_model,
                  cascade_margin) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
     from nli_check.evaluation.evaluate import decision_rule, decision_thresholds, evaluate, headline, write_results
@@ -420,7 +456,7 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
     try:
         evalsets = _load_sets(datasets, data_root, label_map, limit)
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings(learned_verdict=learned_verdict_setting(verdict),
+                          backend=backend, settings=Settings(learned_verdict=learned_verdict_setting(verdict),
                                             first_stage_cut=first_stage_cut, early_exit=not no_early_exit,
                                             cascade_margin=cascade_margin),
                           accurate_model=accurate_model)
@@ -431,6 +467,7 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
             if record is not None:
                 write_record(record, evalset, checker.model_name, results,
                              command="nli-check eval " + " ".join(sys.argv[2:]), precision=checker.nli.precision,
+                             backend=checker.nli.backend,
                              thresholds=decision_thresholds(checker), verdict=decision_rule(checker))
             for result in results:
                 row = headline(result)
@@ -552,7 +589,7 @@ def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> N
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process; ray: an actor pool on Ray Data (pip install nli-check[ray]).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None, help="torch device (default: torch's choice).")
-@precision_option
+@runtime_options
 @click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
 @click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
 @click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Source sentences paired with each claim.")
@@ -569,7 +606,7 @@ def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> N
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @verdict_option
 @max_words_option
-def batch(input_path, output, resume, errors_path, engine, device, precision, model, embedding_model, top_k, no_explain,
+def batch(input_path, output, resume, errors_path, engine, device, precision, backend, model, embedding_model, top_k, no_explain,
           chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict, max_words) -> None:
     """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
     article and sources. Streams the input; rows are durable in input order; --resume
@@ -578,7 +615,8 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
     from nli_check.batch.runner import run_batch
     from nli_check.config import BATCH_CHUNK_SIZE
 
-    spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision, top_k=top_k,
+    spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision,
+                       backend=backend, top_k=top_k,
                        explain=not no_explain, threads=threads, verdict=verdict, max_words=max_words)
     try:
         summary = run_batch(input_path, output, errors=errors_path, resume=resume, spec=spec,
@@ -603,7 +641,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
 @click.option("--model", default=None, help="NLI model folder (default: the shipped model).")
 @click.option("--embedding-model", default="minilm", show_default=True, help="Embedding model folder for pairing.")
 @click.option("--device", default=None, help="torch device, e.g. cpu or cuda.")
-@precision_option
+@runtime_options
 @click.option("--feedback-db", type=click.Path(dir_okay=False, path_type=Path),
               default=Path(ServeSettings.feedback_db), show_default=True, help="SQLite file for editor feedback.")
 @click.option("--max-body-mb", type=click.FloatRange(0.001), default=ServeSettings.max_body_bytes / 1e6,
@@ -616,7 +654,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, mo
               help="Let URL sources reach loopback, private and link-local addresses (refused by default: "
                    "the server fetches them for remote users).")
 @max_words_option
-def serve(host, port, model, embedding_model, device, precision, feedback_db, max_body_mb, timeout_s, queue,
+def serve(host, port, model, embedding_model, device, precision, backend, feedback_db, max_body_mb, timeout_s, queue,
           allow_private_urls, max_words) -> None:
     """Start the web app: paste an article and its sources, see the report, give feedback."""
     import uvicorn
@@ -632,7 +670,7 @@ def serve(host, port, model, embedding_model, device, precision, feedback_db, ma
         FeedbackStore(feedback_db)  # a bad path fails here, in one line, before the models load
         # Load once, here, so a missing model is one line and exit 2, not a traceback.
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          settings=Settings(max_words=max_words))
+                          backend=backend, settings=Settings(max_words=max_words))
     except InputError as error:
         _fail(str(error))
     except OSError as error:  # transformers' way of saying a model folder is missing or broken

@@ -8,8 +8,8 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.4"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model;
-# 1.4: conflicts
+SCHEMA_VERSION = "1.5"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model;
+# 1.4: conflicts; 1.5: runtime
 
 # Verdict and NLI labels are defined once, in nli_check.labels.
 
@@ -20,6 +20,16 @@ MODEL_SETTINGS_FILE = "nli_check.json"
 # Numeric precision of the models at inference (nli_check.precision): "auto" is bfloat16
 # where the CPU or GPU computes it natively (much faster there), float32 elsewhere.
 DEFAULT_PRECISION = "auto"
+# The runtime the models run on (nli_check.runtime): "auto" is OpenVINO on a CPU where it
+# is installed, PyTorch on a GPU. Exported OpenVINO IR is cached in MODEL_CACHE_ENV's folder
+# (default ~/.cache/nli-check/openvino).
+DEFAULT_BACKEND = "auto"
+MODEL_CACHE_ENV = "NLI_CHECK_MODEL_CACHE"
+# Batches by token budget (runtime.batching): inputs sorted by length, a batch holds at most
+# this many padded tokens and this many inputs; short sentences run many at a time.
+NLI_BATCH_TOKENS = 4096
+EMBED_BATCH_TOKENS = 4096
+MAX_BATCH = 128
 # Dev metrics and the thresholds fitted on them are a reference, so they are computed in
 # float32 on every machine: the fit is flat enough that bfloat16 moves the thresholds.
 DEV_METRICS_PRECISION = "float32"
@@ -177,6 +187,16 @@ def model_settings(model_path: Path | str) -> dict:
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+
+
+def int8_holds(model_path: Path | str) -> bool:
+    """Whether the model's verdicts were measured to hold in int8 (``"int8": {"holds": true}``
+    in its nli_check.json, written from benchmarks/runtime_agreement.py's rule): then
+    ``--precision auto`` runs it in int8 where the CPU has no native bfloat16."""
+    path = Path(model_path) / MODEL_SETTINGS_FILE
+    if not path.is_file():
+        return False
+    return bool(json.loads(path.read_text(encoding="utf-8")).get("int8", {}).get("holds", False))
 
 
 # ---- web app and editor feedback (``nli-check serve``) ----

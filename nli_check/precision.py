@@ -1,4 +1,4 @@
-"""Numeric precision of the models at inference: ``auto``, ``float32`` or ``bfloat16``.
+"""Numeric precision of the models at inference: ``auto``, ``float32``, ``bfloat16`` or ``int8``.
 
 bfloat16 keeps float32's range with fewer mantissa bits. On CPUs with native bfloat16
 units (Intel AMX or AVX512-BF16) and on recent GPUs it runs the transformer much faster
@@ -6,21 +6,23 @@ than float32 and moves the probabilities only slightly (docs/benchmarks.md has t
 measurements). Elsewhere bfloat16 is emulated and slower than float32, so ``auto`` picks
 bfloat16 only where the hardware has it.
 
-int8 dynamic quantization (torch.ao) was left out: it was slower than bfloat16, less
-accurate on the dev sets, and its activation scales are computed per batch, so a claim's
-verdict depended on which other claims shared its batch.
+int8 is static quantization on the OpenVINO backend (:mod:`nli_check.runtime.export`):
+scales fixed once from calibration pairs, so a claim's verdict never depends on the other
+claims in its batch. torch's dynamic int8 was left out: slower than bfloat16, less
+accurate on the dev sets, and its activation scales are computed per batch.
 
-Both models also pad their inputs to a multiple of ``config.PAD_TO_MULTIPLE_OF`` tokens
-(:func:`padding_kwargs`): CPU kernels are built per input shape, so fewer shapes is faster.
+Both models also pad their inputs to a multiple of ``config.PAD_TO_MULTIPLE_OF`` tokens:
+CPU kernels are built per input shape, so fewer shapes is faster.
 """
 
 from __future__ import annotations
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+TRAIN_PRECISIONS = ("auto", "float32", "bfloat16")  # training never runs in int8
 
 
 def resolve_precision(precision: str, device: str | None) -> str:
-    """``float32`` or ``bfloat16``: what ``precision`` means on ``device`` (None: torch's
+    """``float32``, ``bfloat16`` or ``int8``: what ``precision`` means on ``device`` (None: torch's
     choice, CUDA when available). Unknown values are refused, naming the accepted ones."""
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
@@ -48,11 +50,3 @@ def torch_dtype(precision: str):
     import torch
 
     return {"float32": torch.float32, "bfloat16": torch.bfloat16}[precision]
-
-
-def padding_kwargs(pad_to_multiple_of: int) -> dict:
-    """sentence-transformers ``processing_kwargs`` that pad each batch to a multiple of
-    ``pad_to_multiple_of`` tokens (the padding is masked out; 1 pads to the longest input)."""
-    if pad_to_multiple_of < 1:
-        raise ValueError(f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}")
-    return {"text": {"pad_to_multiple_of": pad_to_multiple_of}}

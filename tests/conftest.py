@@ -10,6 +10,14 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# OpenVINO exports of the test's models go to a folder of this run, not the user's cache.
+if "NLI_CHECK_MODEL_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["NLI_CHECK_MODEL_CACHE"] = tempfile.mkdtemp(prefix="nli-check-test-models-")
+    atexit.register(shutil.rmtree, os.environ["NLI_CHECK_MODEL_CACHE"], True)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

@@ -85,6 +85,7 @@ class WordNLI:
     """A stand-in NLI model that reads: entailment when the premise holds the claim's words."""
 
     pairs_scored = 0
+    backend, precision = "torch", "float32"
 
     def predict(self, pairs, batch_size=32, cache=None):
         rows = []

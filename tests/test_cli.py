@@ -122,5 +122,11 @@ def test_precision_option_runs_and_rejects_unknown_values(models, article, sourc
     result = run("check", article, "--source", source, "--format", "json", "--precision", "bfloat16", *models)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["claims"]) == 2
-    refused = run("check", article, "--source", source, "--precision", "int8", *models)
-    assert refused.returncode == 2 and b"'int8' is not one of 'auto', 'float32', 'bfloat16'" in refused.stderr
+    data = json.loads(run("check", article, "--source", source, "--format", "json", "--precision", "int8",
+                          "--backend", "openvino", *models).stdout)
+    assert data["runtime"] == {"backend": "openvino", "precision": "int8"} and len(data["claims"]) == 2
+    refused = run("check", article, "--source", source, "--precision", "float16", *models)
+    assert refused.returncode == 2 and b"'float16' is not one of 'auto', 'float32', 'bfloat16', 'int8'" in refused.stderr
+    refused = run("check", article, "--source", source, "--precision", "int8", "--backend", "torch", *models)
+    assert refused.returncode == 2 and refused.stderr.decode().strip().endswith(
+        "int8 runs on the openvino backend (--backend openvino or auto)")

@@ -16,10 +16,11 @@ def test_bfloat16_casts_the_models_and_stays_close_to_float32(tiny_nli_model, ti
     from nli_check.pipeline.infer import NLIModel
     from nli_check.pipeline.pair import Embedder
 
-    full, half = NLIModel(tiny_nli_model, precision="float32"), NLIModel(tiny_nli_model, precision="bfloat16")
+    full = NLIModel(tiny_nli_model, precision="float32", backend="torch")
+    half = NLIModel(tiny_nli_model, precision="bfloat16", backend="torch")
     assert half.precision == "bfloat16" and full.precision == "float32"
-    assert {p.dtype for p in half.model.parameters()} == {torch.bfloat16}
-    assert {p.dtype for p in full.model.parameters()} == {torch.float32}
+    assert {p.dtype for p in half.encoder.module.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in full.encoder.module.parameters()} == {torch.float32}
     expected, got = full.predict(PAIRS), half.predict(PAIRS)
     assert got.dtype == np.float64 and np.allclose(got.sum(axis=1), 1.0)
     assert np.abs(got - expected).max() < 0.02
@@ -46,5 +47,6 @@ def test_auto_resolves_to_what_the_hardware_computes_natively():
 
     assert resolve_precision("auto", "cpu") == ("bfloat16" if native_cpu_bfloat16() else "float32")
     assert resolve_precision("float32", "cpu") == "float32"
-    with pytest.raises(ValueError, match="expected one of auto, float32, bfloat16"):
-        resolve_precision("int8", "cpu")
+    assert resolve_precision("int8", "cpu") == "int8"
+    with pytest.raises(ValueError, match="expected one of auto, float32, bfloat16, int8"):
+        resolve_precision("float16", "cpu")

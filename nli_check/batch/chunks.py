@@ -12,7 +12,7 @@ import numpy as np
 
 from nli_check.batch.corpus import Article, BadRow
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (BATCH_SOURCE_CACHE, DEFAULT_PRECISION, MAX_CHECK_WORDS, Settings,
+from nli_check.config import (BATCH_SOURCE_CACHE, DEFAULT_BACKEND, DEFAULT_PRECISION, MAX_CHECK_WORDS, Settings,
                               learned_verdict_setting)
 from nli_check.errors import InputError
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED
@@ -28,6 +28,7 @@ class CheckerSpec:
     embedding_model: str = "minilm"
     device: str | None = None
     precision: str = DEFAULT_PRECISION  # both models; see nli_check.precision
+    backend: str = DEFAULT_BACKEND  # both models; see nli_check.runtime
     top_k: int | None = None
     explain: bool = True
     threads: int | None = None  # torch intra-op threads; None: torch's choice (one per core)
@@ -46,7 +47,7 @@ class CheckerSpec:
 
             torch.set_num_threads(self.threads)
         return Checker(model=self.model, embedding_model=self.embedding_model, device=self.device,
-                       precision=self.precision, settings=self.settings())
+                       precision=self.precision, backend=self.backend, settings=self.settings())
 
 
 class ScoreStore:

@@ -268,6 +268,7 @@ def describe(evalset: EvalSet, checker, system: str) -> dict:
         "labels": list(evalset.labels), "views": ["binary", "three_way"] if evalset.three_way else ["binary"],
         "system": system, "model": checker.model_name,
         "precision": checker.nli.precision,  # both models share it
+        "backend": checker.nli.backend,
         "thresholds": {**decision_thresholds(checker),
                        **({"lexical_support": LEXICAL_SUPPORT_THRESHOLD} if system == "lexical-overlap" else {})},
         "verdict": decision_rule(checker) if system == "checker" else "thresholds",

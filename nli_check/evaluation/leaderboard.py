@@ -28,10 +28,10 @@ def commit_of(folder: Path = Path(".")) -> str:
 
 
 def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[SystemResult], *,
-           command: str, precision: str | None = None, thresholds: dict | None = None,
+           command: str, precision: str | None = None, backend: str | None = None, thresholds: dict | None = None,
            verdict: str | None = None) -> Path:
     """Write ``results_dir/<model>/<dataset>.json``; ``precision`` is the models' resolved
-    precision (float32 or bfloat16), ``thresholds`` the decision settings the checker ran
+    precision (float32, bfloat16 or int8) and ``backend`` their runtime, ``thresholds`` the decision settings the checker ran
     with (the model card refuses a record whose thresholds are not the model's), ``verdict``
     the checker's decision rule (``thresholds`` or ``learned <head digest>``)."""
     folder = results_dir / safe_name(Path(model_name).name)
@@ -42,6 +42,7 @@ def record(results_dir: Path, evalset: EvalSet, model_name: str, results: list[S
         "views": ["binary", "three_way"] if evalset.three_way else ["binary"],
         "commit": commit_of(), "date": dt.date.today().isoformat(), "command": command,
         **({"precision": precision} if precision else {}),
+        **({"backend": backend} if backend else {}),
         **({"thresholds": thresholds} if thresholds else {}),
         **({"verdict": verdict} if verdict else {}),
         "seconds": {r.system: round(r.seconds, 1) for r in results},

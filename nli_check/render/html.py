@@ -28,7 +28,7 @@ from markupsafe import Markup
 from nli_check.labels import CONTRADICTED, SUPPORTED, UNSUPPORTED, VERDICTS, Verdict
 from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, SlotConflict
 from nli_check.render.text import claim_pieces as text_pieces
-from nli_check.render.text import cut
+from nli_check.render.text import cut, model_line
 
 LEGEND = {
     SUPPORTED: "a cited source says this",
@@ -123,7 +123,7 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
                         cited_sources=list(claim.cited_sources), citation_error=claim.citation_error,
                         nli_model=claim.nli_model, conflicts=list(claim.conflicts))
               for claim in report.claims]
-    return ReportView(title=title, model=report.model, sources=list(report.sources), claims=claims,
+    return ReportView(title=title, model=model_line(report), sources=list(report.sources), claims=claims,
                       paragraphs=_paragraphs(claims, report, article), summary=report.summary,
                       warnings=list(report.warnings))
 

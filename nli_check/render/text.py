@@ -100,8 +100,14 @@ def _md_escape(text: str) -> str:
         .replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`").replace("[", "\\[").replace("]", "\\]")
 
 
+def model_line(report: Report) -> str:
+    """The model and how it ran: "nli-minilm-l6 (openvino, float32)"."""
+    runtime = report.runtime or {}
+    return f"{report.model} ({runtime['backend']}, {runtime['precision']})" if runtime else report.model
+
+
 def render_markdown(report: Report) -> str:
-    lines = ["## nli-check", "", f"**{_summary_line(report)}** - model `{report.model}`", "",
+    lines = ["## nli-check", "", f"**{_summary_line(report)}** - model `{model_line(report)}`", "",
              "| # | verdict | claim | evidence |", "|---|---|---|---|"]
     for claim in report.claims:
         body = _mark_spans(claim, lambda t: f"\x00{t}\x01")

@@ -33,7 +33,7 @@ from nli_check.datasets.nli_pairs import Pair
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.labels import ID2LABEL, LABEL2ID, VERDICT_TO_NLI
-from nli_check.precision import resolve_precision
+from nli_check.precision import TRAIN_PRECISIONS, resolve_precision
 from nli_check.training.bases import base_model_folder
 from nli_check.training.losses import NO_GOLD, SoftTargetLoss
 
@@ -77,7 +77,8 @@ class TrainConfig:
             raise ValueError(f"unknown mix {self.mix!r}; expected one of {', '.join(TRAIN_MIXES)}")
         if self.caps is None:
             self.caps = dict(TRAIN_MIXES[self.mix])
-        resolve_precision(self.precision, None)  # refuses an unknown value, naming the accepted ones
+        if self.precision not in TRAIN_PRECISIONS:  # training never runs in int8
+            raise ValueError(f"unknown precision {self.precision!r}; expected one of {', '.join(TRAIN_PRECISIONS)}")
         if self.checkpoint_above_tokens is not None and self.checkpoint_above_tokens < 0:
             raise ValueError(f"checkpoint_above_tokens must be None or at least 0, got {self.checkpoint_above_tokens}")
 
