@@ -123,6 +123,13 @@ def test_span_metrics_by_hand():
     result = span_metrics(evalset, [predicted])
     assert (result["precision"], result["recall"], result["gold_tokens"], result["predicted_tokens"]) == \
         (pytest.approx(0.6667), 1.0, 2, 3)
+    assert (result["called_unsupported"], result["marked_share"]) == (1, 0.6)  # 3 of its 5 words marked
+    # A claim called supported counts for precision and recall, not for the marked share.
+    other = Example("y", "The mayor stayed on.", ("The mayor stayed on.",), "supported", gold_spans=())
+    evalset.examples.append(other)
+    called_supported = Prediction("y", "supported", "supported", 0.9, None, unsupported_spans=[[4, 9, "mayor"]])
+    result = span_metrics(evalset, [predicted, called_supported])
+    assert (result["called_unsupported"], result["marked_share"], result["predicted_tokens"]) == (1, 0.6, 4)
 
 
 def test_calibration_fit_finds_the_separating_thresholds():

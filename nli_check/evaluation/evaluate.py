@@ -202,18 +202,27 @@ def score(evalset: EvalSet, predictions: Sequence[Prediction], *, with_spans: bo
 
 def span_metrics(evalset: EvalSet, predictions: Sequence[Prediction]) -> dict:
     """Token-level (``\\w+`` words) precision/recall/F1 of the predicted unsupported spans
-    against the annotated ones, pooled over the examples that carry annotations."""
+    against the annotated ones, pooled over the examples that carry annotations; and
+    ``marked_share``, the share of words marked in the annotated claims the checker called
+    unsupported (what an editor sees underlined)."""
     by_id = {p.id: p for p in predictions}
     gold_flags, predicted_flags, examples = [], [], 0
+    words_called_unsupported = marked_called_unsupported = called_unsupported = 0
     for example in evalset.examples:
         if example.gold_spans is None or example.id not in by_id:
             continue
         examples += 1
         predicted_spans = [(s[0], s[1]) for s in by_id[example.id].unsupported_spans]
-        for token in _TOKEN.finditer(example.claim):
-            gold_flags.append(_overlaps(token.span(), example.gold_spans))
-            predicted_flags.append(_overlaps(token.span(), predicted_spans))
-    return {"examples": examples, **metrics.token_prf(gold_flags, predicted_flags)}
+        marked = [_overlaps(token.span(), predicted_spans) for token in _TOKEN.finditer(example.claim)]
+        gold_flags += [_overlaps(token.span(), example.gold_spans) for token in _TOKEN.finditer(example.claim)]
+        predicted_flags += marked
+        if by_id[example.id].predicted == UNSUPPORTED:
+            called_unsupported += 1
+            words_called_unsupported += len(marked)
+            marked_called_unsupported += sum(marked)
+    share = marked_called_unsupported / words_called_unsupported if words_called_unsupported else None
+    return {"examples": examples, **metrics.token_prf(gold_flags, predicted_flags),
+            "called_unsupported": called_unsupported, "marked_share": None if share is None else round(share, 4)}
 
 
 def _overlaps(token: tuple[int, int], spans) -> bool:
@@ -354,6 +363,7 @@ def headline(result: SystemResult) -> dict:
         row["span_f1"] = m["spans"]["f1"]
         row["span_precision"] = m["spans"]["precision"]
         row["span_recall"] = m["spans"]["recall"]
+        row["span_marked_share"] = m["spans"].get("marked_share")
     return row
 
 
