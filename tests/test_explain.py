@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 
 from nli_check.pipeline.explain import Explainer
@@ -57,3 +59,12 @@ def test_contradiction_without_novel_words_ablates_phrases():
 
     found = Explainer(score).explain(claim, source, label="contradicted")
     assert len(found) == 1 and "long-range missiles" in found[0].text and "Western" not in found[0].text
+
+
+def test_marked_function_words_and_discourse_markers_are_never_a_span_alone():
+    claim = "Notably, the ministry has now tacitly endorsed the strikes, however limited."
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+", claim)
+             if m.group() in {"Notably", "the", "now", "tacitly", "endorsed", "however", "limited"}]
+    found = Explainer(None).join_words(claim, words)
+    assert [s.text for s in found] == ["tacitly endorsed", "limited"]
+    assert all(claim[s.start:s.end] == s.text for s in found)

@@ -37,6 +37,13 @@ both each either neither all any some more most other another same own per via
 said says say according
 """.split())
 
+# Sentence adverbs and connectives: they frame a claim, they are not what it adds, so they
+# are never marked alone (a phrase of content words may still hold one).
+DISCOURSE_MARKERS = frozenset("""
+notably however moreover furthermore additionally meanwhile indeed thus therefore hence still yet now
+currently recently reportedly apparently overall instead already nevertheless nonetheless accordingly
+""".split())
+
 WORD = re.compile(r"[\w][\w'’\-]*")
 _PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")  # ends a span
 STEM_CACHE_SIZE = 200_000  # distinct words whose stems are kept (~100 bytes each)
@@ -125,8 +132,11 @@ class Explainer:
         return WordSpan(claim[start:end], start, end)
 
     def join_words(self, claim: str, words: list[tuple[int, int]]) -> list[WordSpan]:
-        """Spans from marked words ((start, end) offsets, in order): neighbours join across
-        at most ``gap`` function words, never across punctuation."""
+        """Spans from marked words ((start, end) offsets, in order): function words and
+        discourse markers are dropped (never marked alone), then neighbours join across at
+        most ``gap`` function words, never across punctuation."""
+        words = [(start, end) for start, end in words
+                 if claim[start:end].lower() not in STOPWORDS | DISCOURSE_MARKERS]
         spans: list[list[int]] = []
         for start, end in words:
             if spans:
