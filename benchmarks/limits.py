@@ -52,6 +52,31 @@ def unrelated_documents(data: Path, words: int) -> list[str]:
     return taken
 
 
+class TimedEncoder:
+    """A model's encoder that adds up its seconds, inputs and tokens (real and padded);
+    other attributes (input_names) read through."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds, self.items, self.tokens, self.padded = 0.0, 0, 0, 0
+
+    def __call__(self, features):
+        started = time.perf_counter()
+        try:
+            return self.inner(features)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.items += len(features["input_ids"])
+            self.tokens += int(features["attention_mask"].sum())
+            self.padded += int(features["attention_mask"].size)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def matmul_gflops(size: int = 1024, seconds: float = 2.0) -> float:
     import torch
 
@@ -95,28 +120,8 @@ def main() -> None:
     result = {"cpu": cpu_description(), "torch_threads": torch.get_num_threads(), "matmul_gflops_float32": round(limit, 1),
               "backend": checker.nli.backend, "precision": checker.nli.precision}
 
-    spent = {"embed": 0.0, "nli": 0.0}
-    counts = {"pairs": 0, "sentences": 0, "nli_tokens": 0, "embed_tokens": 0, "nli_padded": 0, "embed_padded": 0}
-
-    class Timed:
-        """A model's encoder that adds up its seconds, inputs and tokens (real and padded)."""
-
-        def __init__(self, inner, stage: str, items: str) -> None:
-            self.inner, self.stage, self.items = inner, stage, items
-            self.input_names = inner.input_names
-
-        def __call__(self, features):
-            started = time.perf_counter()
-            try:
-                return self.inner(features)
-            finally:
-                spent[self.stage] += time.perf_counter() - started
-                counts[self.items] += len(features["input_ids"])
-                counts[f"{self.stage}_tokens"] += int(features["attention_mask"].sum())
-                counts[f"{self.stage}_padded"] += int(features["attention_mask"].size)
-
-    checker.embedder.encoder = Timed(checker.embedder.encoder, "embed", "sentences")
-    checker.nli.encoder = Timed(checker.nli.encoder, "nli", "pairs")
+    embedding = checker.embedder.encoder = TimedEncoder(checker.embedder.encoder)
+    nli = checker.nli.encoder = TimedEncoder(checker.nli.encoder)
     checker.check(article, sources)  # warm-up: kernels, the first stage's model
 
     runs = {}
@@ -128,27 +133,27 @@ def main() -> None:
                 checker.nli._cache.clear()
                 checker.embedder.clear_caches()
                 checker._segment_cache.clear()
-                spent.update(embed=0.0, nli=0.0)
-                counts.update({key: 0 for key in counts})
+                embedding.reset()
+                nli.reset()
                 started = time.perf_counter()
                 report = run.check(article, texts)
                 total = time.perf_counter() - started
                 times.append(total)
-                stage_times.append((spent["embed"], spent["nli"], total))
+                stage_times.append((embedding.seconds, nli.seconds, total))
             embed_s, nli_s, total = stage_times[int(np.argsort(times)[len(times) // 2])]
             runs.setdefault(name, {})[label] = {
                 "claims": len(report.claims), "source_words": sum(len(t.split()) for t in texts),
                 "seconds_median": round(float(np.median(times)), 2), "seconds_all": [round(t, 2) for t in times],
                 "nli_pairs_per_claim": round(report.nli_pairs / len(report.claims), 2),
-                "texts_embedded": counts["sentences"],
-                "padding_share": {"embedding": round(1 - counts["embed_tokens"] / max(counts["embed_padded"], 1), 3),
-                                  "nli": round(1 - counts["nli_tokens"] / max(counts["nli_padded"], 1), 3)},
+                "texts_embedded": embedding.items,
+                "padding_share": {"embedding": round(1 - embedding.tokens / max(embedding.padded, 1), 3),
+                                  "nli": round(1 - nli.tokens / max(nli.padded, 1), 3)},
                 "share": {"embedding": round(embed_s / total, 2), "nli": round(nli_s / total, 2),
                           "rest": round(1 - (embed_s + nli_s) / total, 2)},
                 "summary": {str(k): v for k, v in report.summary.items()},
-                "embedding": {"tokens_per_s": round(counts["embed_tokens"] / max(embed_s, 1e-9))},
-                "nli": {"tokens_per_s": round(counts["nli_tokens"] / max(nli_s, 1e-9)),
-                        "mean_tokens": round(counts["nli_tokens"] / max(counts["pairs"], 1), 1)},
+                "embedding": {"tokens_per_s": round(embedding.tokens / max(embed_s, 1e-9))},
+                "nli": {"tokens_per_s": round(nli.tokens / max(nli_s, 1e-9)),
+                        "mean_tokens": round(nli.tokens / max(nli.items, 1), 1)},
             }
         runs[name]["doubling_cost"] = round(runs[name]["doubled"]["seconds_median"]
                                             / runs[name]["sources"]["seconds_median"], 2)

@@ -30,26 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from check_speed import corpus
-from limits import flops_per_token, matmul_gflops, unrelated_documents
+from limits import TimedEncoder, flops_per_token, matmul_gflops, unrelated_documents
 
 DEFAULT_RUNTIMES = ["torch:float32", "openvino:float32", "openvino:int8", "torch:bfloat16", "openvino:bfloat16"]
-
-
-class Timed:
-    """A model's encoder that adds up its seconds, inputs and real tokens."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.input_names = inner, inner.input_names
-        self.seconds, self.items, self.tokens = 0.0, 0, 0
-
-    def __call__(self, features):
-        started = time.perf_counter()
-        try:
-            return self.inner(features)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.items += len(features["input_ids"])
-            self.tokens += int(features["attention_mask"].sum())
 
 
 def clear(checker) -> None:
@@ -81,7 +64,7 @@ def throughput(checker, article: str, sources: list[str], limit: float) -> dict:
     from transformers import AutoConfig
 
     clear(checker)
-    nli, embedding = Timed(checker.nli.encoder), Timed(checker.embedder.encoder)
+    nli, embedding = TimedEncoder(checker.nli.encoder), TimedEncoder(checker.embedder.encoder)
     checker.nli.encoder, checker.embedder.encoder = nli, embedding
     try:
         checker.check(article, sources)

@@ -213,8 +213,9 @@ def span_metrics(evalset: EvalSet, predictions: Sequence[Prediction]) -> dict:
             continue
         examples += 1
         predicted_spans = [(s[0], s[1]) for s in by_id[example.id].unsupported_spans]
-        marked = [_overlaps(token.span(), predicted_spans) for token in _TOKEN.finditer(example.claim)]
-        gold_flags += [_overlaps(token.span(), example.gold_spans) for token in _TOKEN.finditer(example.claim)]
+        tokens = [token.span() for token in _TOKEN.finditer(example.claim)]
+        marked = [_overlaps(token, predicted_spans) for token in tokens]
+        gold_flags += [_overlaps(token, example.gold_spans) for token in tokens]
         predicted_flags += marked
         if by_id[example.id].predicted == UNSUPPORTED:
             called_unsupported += 1

@@ -43,6 +43,7 @@ DISCOURSE_MARKERS = frozenset("""
 notably however moreover furthermore additionally meanwhile indeed thus therefore hence still yet now
 currently recently reportedly apparently overall instead already nevertheless nonetheless accordingly
 """.split())
+NEVER_ALONE = STOPWORDS | DISCOURSE_MARKERS
 
 WORD = re.compile(r"[\w][\w'’\-]*")
 _PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")  # ends a span
@@ -136,7 +137,7 @@ class Explainer:
         discourse markers are dropped (never marked alone), then neighbours join across at
         most ``gap`` function words, never across punctuation."""
         words = [(start, end) for start, end in words
-                 if claim[start:end].lower() not in STOPWORDS | DISCOURSE_MARKERS]
+                 if claim[start:end].lower() not in NEVER_ALONE]
         spans: list[list[int]] = []
         for start, end in words:
             if spans:

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Bump when the export below changes what it writes.
 EXPORT_VERSION = 1
+# The files of a model folder that shape its IR (the key of an export).
+EXPORT_READS = frozenset({"config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json"})
+WEIGHTS = frozenset({".safetensors", ".bin"})
 # Calibration inputs per int8 export (NNCF's subset_size); batches of this many inputs.
 CALIBRATION_BATCH = 8
 # The feed-forward output layers of BERT- and MPNet-style encoders, kept float32 in int8 IR
@@ -54,12 +57,16 @@ def _versions(int8: bool) -> str:
 
 
 def export_key(folder: Path, *, task: str, int8: bool) -> str:
-    """A key of what the export reads: every file of the model folder (name, size,
-    modification time), the task, int8 or not, and the versions that shape the IR."""
+    """A key of what the export reads: the model folder's configuration, tokenizer and
+    weights (name, size, modification time; thresholds or a verdict head fitted beside
+    them do not call for a new export), the task, int8 or not, and the versions that shape
+    the IR."""
+    root = Path(folder).resolve()
     digest = hashlib.sha256(f"{task};int8={int8};{_versions(int8)}".encode())
-    for path in sorted(p for p in Path(folder).resolve().rglob("*") if p.is_file()):
+    read = sorted(p for p in root.rglob("*") if p.is_file() and (p.name in EXPORT_READS or p.suffix in WEIGHTS))
+    for path in read:
         stat = path.stat()
-        digest.update(f"{path.relative_to(Path(folder).resolve())};{stat.st_size};{stat.st_mtime_ns}".encode())
+        digest.update(f"{path.relative_to(root)};{stat.st_size};{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:20]
 
 
