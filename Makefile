@@ -41,7 +41,7 @@ CARD_MODEL := models/nli-minilm-l6
 CARD_RECORDS := eval/card-records
 CARD_LEARNED := eval/card-records-learned
 CARD_FULL := seeds-article seeds-contradicted check-covid-dev wice-tokens-dev wice-dev anli-r3-dev healthver-dev \
-	xsumfaith-dev citation-integrity-dev attributionbench-dev
+	xsumfaith-dev citation-integrity-dev attributionbench-dev slot-swaps-dev
 CARD_CAPPED := snli-test taxinli-heldout
 card: $(STAMP)
 	$(BIN)/nli-check eval $(CARD_FULL) --model $(CARD_MODEL) --precision float32 --verdict thresholds --no-plots \

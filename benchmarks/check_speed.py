@@ -2,7 +2,7 @@
 
     python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
         [--no-explain] [--precision auto|float32|bfloat16] [--verdict thresholds|learned|both]
-        [--accurate-model DIR [--cascade-margin M]]
+        [--accurate-model DIR [--cascade-margin M]] [--marking word-head|without|both]
 
 Text comes from XSumFaith dev (BBC articles): the "article" is made of sentences from a
 few documents, the sources are 5,000 words of documents including those. Reports the
@@ -10,8 +10,9 @@ cold time (model load + first check), warm times (models loaded, caches cleared,
 nothing is reused), and the number of NLI pairs. ``--verdict both`` times the two decision
 rules in one run, their warm checks interleaved; ``--accurate-model`` adds a cascade for
 each rule ("cascade-learned", "cascade-thresholds": the claims close to another verdict
-decided again by the accurate model) and counts the claims it sent on. A benchmark, not a
-test: it asserts nothing about time.
+decided again by the accurate model) and counts the claims it sent on; ``--marking both``
+times each rule with the word head's marking and without it (as a model with no
+``word_head.json`` marks), interleaved. A benchmark, not a test: it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def main() -> None:
     parser.add_argument("--verdict", default="thresholds", choices=["thresholds", "learned", "both"])
     parser.add_argument("--accurate-model", default=None, help="also time the cascade with this accurate model")
     parser.add_argument("--cascade-margin", type=float, default=None, help="default: Settings.cascade_margin")
+    parser.add_argument("--marking", default="word-head", choices=["word-head", "without", "both"],
+                        help="mark words by the model's word head, without it (the explainer), or time both")
     args = parser.parse_args()
     article, sources = corpus(args.data, 1000, 5000)
 
@@ -80,6 +83,11 @@ def main() -> None:
         for rule in list(rules):
             checkers[f"cascade-{rule}"] = cascade.with_settings(learned_verdict=rule == "learned")
             rules.append(f"cascade-{rule}")
+    markings = ["word-head", "without"] if args.marking == "both" else [args.marking]
+    checkers = {(rule if len(markings) == 1 else f"{rule}+{marking}"):
+                found.with_settings(word_marking=marking == "word-head")
+                for rule, found in checkers.items() for marking in markings}
+    rules = list(checkers)
     loaded = time.perf_counter()
     report = checkers[rules[0]].check(article, sources)
     cold = time.perf_counter() - started

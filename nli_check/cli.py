@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import (DEFAULT_BACKEND, DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S, MAX_CHECK_WORDS,
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S,
+                              MARK_PAIRS_PER_RULE, MARK_RECALL_FLOOR, MAX_CHECK_WORDS,
                               MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
                               learned_verdict_setting)
 from nli_check.errors import InputError
@@ -329,6 +330,47 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
             path = verdict.write_transfer(model_path, rows, dev_records=dev_records)
             click.echo(json.dumps(rows, indent=1))
             click.echo(f"written to {path}")
+    except InputError as error:
+        _fail(str(error))
+
+
+@main.command("fit-marking")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("../shared/data"), show_default=True, help="Folder of the labelled sets.")
+@click.option("--model", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="NLI model folder the word head is fitted for and written to (default: the shipped model).")
+@click.option("--recall-floor", type=click.FloatRange(0, 1), default=MARK_RECALL_FLOOR,
+              show_default=True, help="The threshold: best token precision on wice-tokens-dev at this recall.")
+@click.option("--per-rule", type=click.IntRange(1), default=MARK_PAIRS_PER_RULE, show_default=True,
+              help="Span-marked claim pairs drawn per training set and rule.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--precision", type=click.Choice(TRAIN_PRECISIONS), default=None,
+              help="Precision of the model work (default: float32, as the card's eval records).")
+@click.option("--progress/--no-progress", default=None)
+def fit_marking_command(data_root, model, recall_floor, per_rule, seed, precision, progress) -> None:
+    """Fit the word marking of an NLI model (which words of a claim that is not supported
+    to mark) on token-annotated training claims, choose its threshold on wice-tokens-dev,
+    and store it beside the model (word_head.json). Verdicts do not change."""
+    from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
+    from nli_check.pipeline.checker import Checker
+    from nli_check.pipeline.mark import WORD_HEAD_FILE
+    from nli_check.training import marking
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    model_path = model or default_nli_model_path()
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        checker = Checker(model=model_path, precision=precision or DEV_METRICS_PRECISION)
+        head = marking.fit_marking(
+            data_root=data_root, checker=checker, model_folder=model_path, recall_floor=recall_floor,
+            per_rule=per_rule, seed=seed,
+            progress=(lambda name, done, total: click.echo(f"{name}: {done}/{total}", err=True)) if show else None)
+        click.echo(f"trained on {head.trained_on['candidates']} candidate words "
+                   f"({head.trained_on['candidates_in_gold_spans']} in gold spans)")
+        chosen = head.chosen_on
+        click.echo(f"threshold {head.threshold} ({chosen['rule']}): precision {chosen['precision']}, "
+                   f"recall {chosen['recall']}, F1 {chosen['f1']}, marked share {chosen['marked_share']}")
+        click.echo(f"written to {model_path / WORD_HEAD_FILE}")
     except InputError as error:
         _fail(str(error))
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
-SCHEMA_VERSION = "1.5"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model;
-# 1.4: conflicts; 1.5: runtime
+SCHEMA_VERSION = "1.6"  # 1.1: cited_sources, supported_by_uncited, evidence page; 1.2: scores; 1.3: nli_model;
+# 1.4: conflicts; 1.5: runtime; 1.6: unsupported_spans' score
 
 # Verdict and NLI labels are defined once, in nli_check.labels.
 
@@ -42,6 +42,12 @@ MAX_INPUT_BYTES = 5_000_000  # 5 MB of text is ~800k words, a long book
 # Words one check may read, the article and its sources (fetched ones included) together:
 # sentence splitting alone costs seconds per 100k words, so past this a check is refused.
 MAX_CHECK_WORDS = 200_000
+
+# fit-marking (nli_check/training/marking.py): the word head's threshold is the best token
+# precision on wice-tokens-dev at this recall (nearly half of what annotators flag) ...
+MARK_RECALL_FLOOR = 0.45
+# ... and its weights see at most this many span-marked claim pairs per set and rule
+MARK_PAIRS_PER_RULE = 60
 
 # Sources fetched from the web, and PDFs (nli_check/sources). The time-out bounds connecting
 # and each read, and the whole fetch again; redirects are followed by hand, each hop checked.
@@ -148,6 +154,11 @@ class Settings:
     max_words: int | None = MAX_CHECK_WORDS
     # explanation
     explain: bool = True
+    # mark words with the word head stored beside the deciding model (word_head.json) where it
+    # has one; False: the words alone and ablation mark them (pipeline/explain.py)
+    word_marking: bool = True
+    # keep every marking candidate's features on the claim even without a word head (to fit one)
+    mark_features: bool = False
     # report: evidence listed per claim, best first (calibration asks for all of it)
     evidence_shown: int = 3
 

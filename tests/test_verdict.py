@@ -204,7 +204,7 @@ def test_checker_decides_with_the_stored_head(head_model, tiny_embedding_model):
     report = checker.check("The ministry approved the new school. Teachers came from far away.",
                            ["The ministry approved the new school in March. Teachers were hired from the region."])
     data = report.to_dict()
-    assert data["schema_version"] == "1.5" and "features" not in data["claims"][0]
+    assert data["schema_version"] == "1.6" and "features" not in data["claims"][0]
     for claim in report.claims:
         if claim.scores is not None:
             shares = [claim.scores.supported, claim.scores.contradicted, claim.scores.unsupported]

@@ -31,7 +31,9 @@ from nli_check.pipeline.features import ClaimFeatures, FeatureMaker, evidence_ch
 from nli_check.pipeline.first_stage import FirstStage
 from nli_check.pipeline.infer import NLIModel
 from nli_check.pipeline.pair import Candidate, Embedder, TokenVectors, pair_claims
-from nli_check.pipeline.results import Claim, Evidence, Probabilities, Report, SlotConflict, Span, VerdictScores
+from nli_check.pipeline.mark import MarkPlan, MarkRows, WordHead, ablation_gains, mark_features, plan_marks
+from nli_check.pipeline.results import (Claim, Evidence, MarkedSpan, Probabilities, Report, SlotConflict, Span,
+                                       VerdictScores)
 from nli_check.pipeline.segment import FORMATS, Segmented, Segmenter, Sentence, WordBudget
 from nli_check.pipeline.slots import (PRECISE_KINDS, AlignedText, Conflict, ConflictThresholds, Slot,
                                       conflict_verdict, could_conflict, find_conflicts, find_slots)
@@ -83,6 +85,7 @@ class Checker:
         # (head None: the two thresholds decide).
         self._model_folder = Path(model_path if model is None else model)
         self.head = VerdictHead.load(self._model_folder) if base.learned_verdict else None
+        self.word_head = WordHead.load(self._model_folder)  # None: the explainer marks the words
         self.feature_maker = FeatureMaker(self.explainer.stem)
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
@@ -94,6 +97,7 @@ class Checker:
             self.accurate.settings = given.for_model(model_settings(accurate_model)).with_overrides(
                 learned_verdict=False)
             self.accurate.head = None  # the fast model's head reads the fast model's probabilities
+            self.accurate.word_head = WordHead.load(Path(accurate_model))
             accurate_backend, accurate_precision = resolve_runtime(backend, precision, device=device,
                                                                    int8_holds=int8_holds(accurate_model))
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
@@ -194,10 +198,8 @@ class Checker:
             for index, other in zip(elsewhere, others):
                 if other.decision.label == SUPPORTED:
                     supported_elsewhere[index] = document.names[other.candidates[other.decision.chosen].source]
-        plan = self.plan_explanations(document.claims, decided)
-        if plan.ablations:
-            plan.choose((yield ScoreRequest(plan.requests())))
-        return self.report(document, decided, plan.spans, supported_elsewhere)
+        spans, mark_rows = yield from self.explain_steps(document, decided)
+        return self.report(document, decided, spans, supported_elsewhere, mark_rows)
 
     def candidate_pairs(self, article: str, sources: Sequence[str]) -> list[tuple[str, str]]:
         """The (evidence, claim) pairs a check of ``article`` against ``sources`` would hand to
@@ -463,9 +465,82 @@ class Checker:
             document.source_words[sources] = (self.feature_maker.stems(text), text)
         return document.source_words[sources]
 
+    def explain_steps(self, document: SegmentedInput, decided: list[Decided]
+                      ) -> Generator[TokenRequest | ScoreRequest, object,
+                                     tuple[dict[int, list[WordSpan]], dict[int, MarkRows]]]:
+        """The words to mark in each claim that is not supported: by the word head of the
+        model that decided it (:mod:`.mark`: candidates, their ablations on that model, the
+        head's phrases), else as :meth:`plan_explanations` finds them. Returns the spans per
+        claim index and, with ``mark_features``, each planned claim's candidate features."""
+        plan = self.plan_explanations(document.claims, decided)
+        marking = plan.marked
+        mark_rows: dict[int, MarkRows] = {}
+        if marking:
+            plans = yield from self._mark_plans(document, decided, list(marking))
+            for i, found in plans.items():
+                if not found.candidates and found.label == CONTRADICTED:
+                    # every word is the source's own: the phrase whose removal undoes the
+                    # contradiction is what an editor looks at (the explainer's ablation)
+                    premise = decided[i].candidates[decided[i].decision.chosen].text
+                    spans, hypotheses = self.explainer.ablation_plan(found.claim, premise, label=CONTRADICTED)
+                    if hypotheses is None:
+                        plan.spans[i] = spans
+                    else:
+                        plan.ablations[i] = Ablation(spans, premise, hypotheses, CONTRADICTED)
+            for model in sorted(set(marking.values())):
+                chosen = [i for i in plans if marking[i] == model and plans[i].hypotheses]
+                if not chosen:
+                    continue
+                scored = yield ScoreRequest([[(plans[i].premise, h) for h in plans[i].hypotheses] for i in chosen],
+                                            model=model)
+                for i, rows in zip(chosen, scored):
+                    features = mark_features(plans[i], ablation_gains(rows, plans[i].label))
+                    if self.settings.mark_features:
+                        mark_rows[i] = MarkRows(plans[i], features)
+                    head = self._word_head(model)
+                    if head is not None:
+                        plan.spans[i] = [WordSpan(p.text, p.start, p.end, p.score)
+                                         for p in head.phrases(plans[i], head.scores(features))]
+            for i in marking:
+                if i not in plan.ablations:
+                    plan.spans.setdefault(i, [])
+        if plan.ablations:
+            plan.choose((yield ScoreRequest(plan.requests())))
+        return plan.spans, mark_rows
+
+    def _word_head(self, model: str) -> WordHead | None:
+        """The word head of ``model`` ("fast" or a cascade's "accurate"), if marking by it."""
+        if not self.settings.word_marking:
+            return None
+        return (self.accurate if model == "accurate" else self).word_head
+
+    def _mark_plans(self, document: SegmentedInput, decided: list[Decided], indices: list[int]
+                    ) -> Generator[TokenRequest, object, dict[int, MarkPlan]]:
+        """Each claim's marking candidates (words without support in its evidence chunk) and
+        their ablations against that chunk; token vectors are asked for where the verdict did
+        not compute the claim's words already."""
+        claims = document.claims
+        chunks = {i: evidence_chunk(decided[i].candidates, document.sources) for i in indices}
+        missing = [i for i in indices if decided[i].features is None]
+        vectors: dict[str, TokenVectors] = {}
+        if missing:
+            texts = list(dict.fromkeys([claims[i].text for i in missing] + [chunks[i] for i in missing]))
+            vectors = dict(zip(texts, (yield TokenRequest(texts))))
+        plans = {}
+        for i in indices:
+            if decided[i].features is not None:
+                words = decided[i].features.words
+            else:
+                source_stems, _ = self._source_words(document, tuple(sorted({c.source for c in decided[i].candidates})))
+                words = self.feature_maker.claim_words(claims[i].text, self.feature_maker.stems(chunks[i]),
+                                                       source_stems, vectors[claims[i].text], vectors[chunks[i]])
+            plans[i] = plan_marks(claims[i].text, words, chunks[i], decided[i].decision.label)
+        return plans
+
     def plan_explanations(self, claims: list[Sentence], decided: list[Decided]) -> ExplanationPlan:
-        """The unsupported words of each claim that is not supported: found from the words
-        alone where they tell, else planned as ablations for NLI to score."""
+        """The unsupported words of each claim that is not supported: left to the word head
+        of the model that decided it (``marked``) where it has one, else found from the
+        words alone where they tell, or planned as ablations for NLI to score."""
         plan = ExplanationPlan(self.explainer)
         if not self.settings.explain:
             return plan
@@ -475,6 +550,10 @@ class Checker:
                 continue
             if decision.chosen is None:
                 plan.spans[index] = self.explainer.lexical_spans(claim.text, "")
+                continue
+            model = "accurate" if claim_decided.nli_model is not None else "fast"
+            if self._word_head(model) is not None or self.settings.mark_features:
+                plan.marked[index] = model
                 continue
             if claim_decided.shares is not None:
                 marked = self.head.mark(claim_decided.features.words)
@@ -491,7 +570,8 @@ class Checker:
         return plan
 
     def report(self, document: SegmentedInput, decided: list[Decided], spans: dict[int, list[WordSpan]],
-               supported_elsewhere: dict[int, str] | None = None) -> Report:
+               supported_elsewhere: dict[int, str] | None = None,
+               mark_rows: dict[int, MarkRows] | None = None) -> Report:
         """The report: per claim its verdict, the evidence shown (with the words it shares
         with the claim and its page) and its unsupported words as offsets into the
         article; for a claim that cites sources, those, and the uncited source that
@@ -509,7 +589,8 @@ class Checker:
             results.append(Claim(
                 index=index, text=claim.text, start=claim.start, end=claim.end, label=decision.label,
                 probabilities=_probabilities(chosen) if chosen is not None else Probabilities(0.0, 1.0, 0.0),
-                evidence=evidence, unsupported_spans=[_span(document.article, claim, s) for s in spans.get(index, [])],
+                evidence=evidence,
+                unsupported_spans=[_marked(document.article, claim, s) for s in spans.get(index, [])],
                 reason=decision.reason,
                 decided_by=None if decision.label == UNSUPPORTED else names[found[decision.chosen].source],
                 cited_sources=[names[s] for s in document.cited[index]],
@@ -520,6 +601,7 @@ class Checker:
                 text_offsets=claim.offsets,
                 features=claim_decided.features,
                 conflicts=self._conflicts_shown(document, claim, claim_decided),
+                mark_rows=(mark_rows or {}).get(index),
             ))
         return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings,
                       runtime={"backend": self.nli.backend, "precision": self.nli.precision})
@@ -625,6 +707,7 @@ class ExplanationPlan:
     explainer: Explainer
     spans: dict[int, list[WordSpan]] = field(default_factory=dict)
     ablations: dict[int, Ablation] = field(default_factory=dict)
+    marked: dict[int, str] = field(default_factory=dict)  # claim index -> the model whose word head marks it
 
     def requests(self) -> list[list[tuple[str, str]]]:
         return [[(ablation.premise, h) for h in ablation.hypotheses] for ablation in self.ablations.values()]
@@ -782,6 +865,12 @@ def _probabilities(row) -> Probabilities:
 def _page(starts: tuple[int, ...], offset: int) -> int | None:
     """The 1-based page holding ``offset`` of a paged source (None: not paged)."""
     return bisect_right(starts, offset) if starts else None
+
+
+def _marked(article: str, claim: Sentence, span: WordSpan) -> MarkedSpan:
+    """A marked span of the claim text as a phrase of the original article, with its score."""
+    found = _span(article, claim, span)
+    return MarkedSpan(found.text, found.start, found.end, span.score)
 
 
 def _span(article: str, claim: Sentence, span: WordSpan) -> Span:

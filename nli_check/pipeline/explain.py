@@ -46,7 +46,7 @@ currently recently reportedly apparently overall instead already nevertheless no
 NEVER_ALONE = STOPWORDS | DISCOURSE_MARKERS
 
 WORD = re.compile(r"[\w][\w'’\-]*")
-_PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")  # ends a span
+PUNCTUATION = re.compile(r"[,;:.!?()\"“”]")  # ends a span
 STEM_CACHE_SIZE = 200_000  # distinct words whose stems are kept (~100 bytes each)
 
 
@@ -55,6 +55,7 @@ class WordSpan:
     text: str
     start: int  # offsets into the claim text
     end: int
+    score: float | None = None  # the word head's P(the source does not say this), where it marked
 
 
 class Explainer:
@@ -125,7 +126,7 @@ class Explainer:
     def _breaks(claim: str, words, left: int, right: int) -> bool:
         """Punctuation between two words ends a span."""
         between = claim[words[left][0].end():words[right][0].start()]
-        return bool(_PUNCTUATION.search(between))
+        return bool(PUNCTUATION.search(between))
 
     @staticmethod
     def _span(claim: str, words, a: int, b: int) -> WordSpan:
@@ -144,7 +145,7 @@ class Explainer:
                 between = claim[spans[-1][1]:start]
                 filler = WORD.findall(between)
                 if len(filler) <= self.gap and all(w.lower() in STOPWORDS for w in filler) \
-                        and not _PUNCTUATION.search(between):
+                        and not PUNCTUATION.search(between):
                     spans[-1][1] = end
                     continue
             spans.append([start, end])
@@ -220,7 +221,7 @@ class Explainer:
                 continue  # a function word neither starts nor breaks a run
             if novel:
                 open_run = False
-            elif open_run and not _PUNCTUATION.search(evidence[runs[-1][1]:match.start()]):
+            elif open_run and not PUNCTUATION.search(evidence[runs[-1][1]:match.start()]):
                 runs[-1][1] = match.end()
             else:
                 runs.append([match.start(), match.end()])

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from nli_check.config import SCHEMA_VERSION
 from nli_check.labels import VERDICTS, Verdict
 from nli_check.pipeline.features import ClaimFeatures
+from nli_check.pipeline.mark import MarkRows
 from nli_check.pipeline.segment import Sentence
 
 
@@ -49,6 +50,15 @@ class Span:
 
 
 @dataclass
+class MarkedSpan(Span):
+    """Words of a claim beyond (or against) the source, as a phrase of the article."""
+
+    # the word head's P(the source does not say this) for the phrase's best word; None
+    # where the words were found without a word head (by the words alone or by ablation)
+    score: float | None = None
+
+
+@dataclass
 class SlotConflict:
     """What the claim says against what the source says, side by side: a number, date,
     name, negation or degree word of the claim and its counterpart in the evidence."""
@@ -70,7 +80,7 @@ class Claim:
     label: Verdict
     probabilities: Probabilities  # of the evidence the decision rests on
     evidence: list[Evidence]  # best first; the first is what the decision rests on
-    unsupported_spans: list[Span] = field(default_factory=list)
+    unsupported_spans: list[MarkedSpan] = field(default_factory=list)
     reason: str = ""
     decided_by: str | None = None  # the source that supports or contradicts the claim
     # Sources the claim's own sentence or paragraph cites (article links; empty: it cites
@@ -94,6 +104,8 @@ class Claim:
     text_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
     # Not in the JSON: the learned verdict's features (evaluation records them, fit-verdict learns from them).
     features: ClaimFeatures | None = field(default=None, repr=False, compare=False)
+    # Not in the JSON: the marking candidates' features (fit-marking learns from them).
+    mark_rows: MarkRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def citation_error(self) -> str | None:
@@ -107,7 +119,7 @@ class Claim:
         return Sentence(self.text, self.start, self.end, self.text_offsets).text_span(span.start, span.end)
 
     def to_dict(self) -> dict:
-        internal = ("text_offsets", "features")
+        internal = ("text_offsets", "features", "mark_rows")
         data = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in internal}
         for evidence in data["evidence"]:
             del evidence["matched"]

@@ -63,7 +63,7 @@ class ClaimView:
     pieces: list[Piece]
     reason: str
     probabilities: Probabilities
-    spans: list[str]
+    spans: list[tuple[str, float | None]]  # marked phrases and their scores
     evidence: list[EvidenceView]
     decided_by: str | None
     cited_sources: list[str] = field(default_factory=list)
@@ -118,7 +118,7 @@ def build_view(report: Report, *, article: str | None = None, title: str = "nli-
     """Everything the templates show, computed once (templates only lay it out)."""
     claims = [ClaimView(number=claim.index + 1, index=claim.index, label=claim.label, text=claim.text,
                         pieces=claim_pieces(claim), reason=claim.reason, probabilities=claim.probabilities,
-                        spans=[span.text for span in claim.unsupported_spans],
+                        spans=[(span.text, getattr(span, "score", None)) for span in claim.unsupported_spans],
                         evidence=[_evidence_view(e, claim) for e in claim.evidence], decided_by=claim.decided_by,
                         cited_sources=list(claim.cited_sources), citation_error=claim.citation_error,
                         nli_model=claim.nli_model, conflicts=list(claim.conflicts))

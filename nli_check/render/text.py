@@ -43,6 +43,13 @@ def claim_pieces(claim: Claim) -> list[tuple[str, bool]]:
     return cut(claim.text, [claim.text_span(span) for span in claim.unsupported_spans])
 
 
+def _phrase(span) -> str:
+    """A marked phrase in quotes, with the word head's score where it has one (a plain
+    :class:`Span` has none)."""
+    score = getattr(span, "score", None)
+    return f'"{span.text}"' + (f" ({score:.2f})" if score is not None else "")
+
+
 def _mark_spans(claim: Claim, mark) -> str:
     """The claim text with each unsupported span wrapped by ``mark``."""
     return "".join(mark(piece) if marked else piece for piece, marked in claim_pieces(claim))
@@ -74,7 +81,7 @@ def render_text(report: Report, *, colour: bool = False) -> str:
         for conflict in claim.conflicts:
             lines.append(style("     the source says otherwise: " + side_by_side(conflict), fg="red"))
         if claim.unsupported_spans:
-            lines.append("     beyond the source: " + "; ".join(f'"{s.text}"' for s in claim.unsupported_spans))
+            lines.append("     beyond the source: " + "; ".join(_phrase(s) for s in claim.unsupported_spans))
         if claim.cited_sources:
             lines.append("     cites: " + ", ".join(claim.cited_sources))
         if claim.citation_error:
