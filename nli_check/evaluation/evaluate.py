@@ -24,7 +24,7 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -201,29 +201,33 @@ def score(evalset: EvalSet, predictions: Sequence[Prediction], *, with_spans: bo
 
 
 def span_metrics(evalset: EvalSet, predictions: Sequence[Prediction]) -> dict:
-    """Token-level (``\\w+`` words) precision/recall/F1 of the predicted unsupported spans
-    against the annotated ones, pooled over the examples that carry annotations; and
-    ``marked_share``, the share of words marked in the annotated claims the checker called
-    unsupported (what an editor sees underlined)."""
+    """:func:`marked_tokens` over the examples that carry annotations, with their number."""
     by_id = {p.id: p for p in predictions}
-    gold_flags, predicted_flags, examples = [], [], 0
+    found = [(example.claim, example.gold_spans, [(s[0], s[1]) for s in by_id[example.id].unsupported_spans],
+              by_id[example.id].predicted == UNSUPPORTED)
+             for example in evalset.examples if example.gold_spans is not None and example.id in by_id]
+    return {"examples": len(found), **marked_tokens(found)}
+
+
+def marked_tokens(claims: Iterable[tuple[str, Sequence[tuple[int, int]], Sequence[tuple[int, int]], bool]]) -> dict:
+    """Token-level (``\\w+`` words) precision/recall/F1 of the predicted unsupported spans
+    against the annotated ones, pooled over ``claims`` (each: its text, its gold spans, its
+    predicted spans, whether the checker called it unsupported); and ``marked_share``, the
+    share of words marked in the claims called unsupported (what an editor sees underlined)."""
+    gold_flags, predicted_flags = [], []
     words_called_unsupported = marked_called_unsupported = called_unsupported = 0
-    for example in evalset.examples:
-        if example.gold_spans is None or example.id not in by_id:
-            continue
-        examples += 1
-        predicted_spans = [(s[0], s[1]) for s in by_id[example.id].unsupported_spans]
-        tokens = [token.span() for token in _TOKEN.finditer(example.claim)]
+    for claim, gold_spans, predicted_spans, unsupported in claims:
+        tokens = [token.span() for token in _TOKEN.finditer(claim)]
         marked = [_overlaps(token, predicted_spans) for token in tokens]
-        gold_flags += [_overlaps(token, example.gold_spans) for token in tokens]
+        gold_flags += [_overlaps(token, gold_spans) for token in tokens]
         predicted_flags += marked
-        if by_id[example.id].predicted == UNSUPPORTED:
+        if unsupported:
             called_unsupported += 1
             words_called_unsupported += len(marked)
             marked_called_unsupported += sum(marked)
     share = marked_called_unsupported / words_called_unsupported if words_called_unsupported else None
-    return {"examples": examples, **metrics.token_prf(gold_flags, predicted_flags),
-            "called_unsupported": called_unsupported, "marked_share": None if share is None else round(share, 4)}
+    return {**metrics.token_prf(gold_flags, predicted_flags), "called_unsupported": called_unsupported,
+            "marked_share": None if share is None else round(share, 4)}
 
 
 def _overlaps(token: tuple[int, int], spans) -> bool:

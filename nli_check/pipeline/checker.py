@@ -481,12 +481,7 @@ class Checker:
                 if not found.candidates and found.label == CONTRADICTED:
                     # every word is the source's own: the phrase whose removal undoes the
                     # contradiction is what an editor looks at (the explainer's ablation)
-                    premise = decided[i].candidates[decided[i].decision.chosen].text
-                    spans, hypotheses = self.explainer.ablation_plan(found.claim, premise, label=CONTRADICTED)
-                    if hypotheses is None:
-                        plan.spans[i] = spans
-                    else:
-                        plan.ablations[i] = Ablation(spans, premise, hypotheses, CONTRADICTED)
+                    plan.explain(i, found.claim, decided[i].candidates[decided[i].decision.chosen].text, CONTRADICTED)
             for model in sorted(set(marking.values())):
                 chosen = [i for i in plans if marking[i] == model and plans[i].hypotheses]
                 if not chosen:
@@ -559,14 +554,8 @@ class Checker:
                 marked = self.head.mark(claim_decided.features.words)
                 plan.spans[index] = self.explainer.join_words(claim.text, [(w.start, w.end) for w in marked])
                 continue
-            premise = claim_decided.candidates[decision.chosen].text
-            context = " ".join(c.text for c in claim_decided.candidates)
-            spans, hypotheses = self.explainer.ablation_plan(claim.text, premise, label=decision.label,
-                                                             context=context)
-            if hypotheses is None:
-                plan.spans[index] = spans
-            else:
-                plan.ablations[index] = Ablation(spans, premise, hypotheses, decision.label)
+            plan.explain(index, claim.text, claim_decided.candidates[decision.chosen].text, decision.label,
+                         context=" ".join(c.text for c in claim_decided.candidates))
         return plan
 
     def report(self, document: SegmentedInput, decided: list[Decided], spans: dict[int, list[WordSpan]],
@@ -708,6 +697,15 @@ class ExplanationPlan:
     spans: dict[int, list[WordSpan]] = field(default_factory=dict)
     ablations: dict[int, Ablation] = field(default_factory=dict)
     marked: dict[int, str] = field(default_factory=dict)  # claim index -> the model whose word head marks it
+
+    def explain(self, index: int, claim: str, premise: str, label: Verdict, *, context: str | None = None) -> None:
+        """The explainer's spans of claim ``index``: found from the words, or planned as an
+        ablation against ``premise`` (see :meth:`Explainer.ablation_plan`)."""
+        spans, hypotheses = self.explainer.ablation_plan(claim, premise, label=label, context=context)
+        if hypotheses is None:
+            self.spans[index] = spans
+        else:
+            self.ablations[index] = Ablation(spans, premise, hypotheses, label)
 
     def requests(self) -> list[list[tuple[str, str]]]:
         return [[(ablation.premise, h) for h in ablation.hypotheses] for ablation in self.ablations.values()]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +34,6 @@ from nli_check.batch.chunks import BatchChecker
 from nli_check.batch.corpus import Article, BadRow
 from nli_check.config import MARK_PAIRS_PER_RULE, MARK_RECALL_FLOOR
 from nli_check.errors import InputError
-from nli_check.evaluation import metrics
 from nli_check.labels import SUPPORTED, UNSUPPORTED
 from nli_check.pipeline.mark import MARK_FEATURE_NAMES, WordHead
 
@@ -45,9 +43,6 @@ RECALL_FLOOR = MARK_RECALL_FLOOR
 PAIRS_PER_RULE = MARK_PAIRS_PER_RULE
 MAX_PHRASES_TRIED = (1, 2, 3, 4)  # phrases marked per claim at most: a few (an editor marks two or three a line)
 DEV_SET = "wice-tokens-dev"
-_TOKEN = re.compile(r"\w+")  # the eval's tokens (nli_check.evaluation.evaluate)
-
-
 @dataclass(frozen=True)
 class Item:
     """A claim checked against its sources, with the character spans that annotators (or a
@@ -150,8 +145,9 @@ def word_table(checked: Sequence[Checked]) -> tuple[np.ndarray, np.ndarray]:
 def token_scores(head: WordHead, checked: Sequence[Checked], *, threshold: float) -> dict:
     """Token precision, recall and F1 of the marks at ``threshold``, and the share of words
     marked in the claims called unsupported, as ``nli-check eval`` computes them."""
-    gold_flags, predicted_flags = [], []
-    words = marked = 0
+    from nli_check.evaluation.evaluate import aggregate, marked_tokens
+
+    claims = []
     for found in checked:
         spans = []
         for start, _, fixed, mark_rows in found.sentences:
@@ -160,15 +156,10 @@ def token_scores(head: WordHead, checked: Sequence[Checked], *, threshold: float
                 spans += [(start + p.start, start + p.end) for p in phrases]
             else:
                 spans += [(start + a, start + b) for a, b in fixed]
-        tokens = [m.span() for m in _TOKEN.finditer(found.item.claim)]
-        flags = [any(a < t[1] and t[0] < b for a, b in spans) for t in tokens]
-        gold_flags += [any(a < t[1] and t[0] < b for a, b in found.item.gold) for t in tokens]
-        predicted_flags += flags
-        if _aggregate([label for _, label, _, _ in found.sentences]) == UNSUPPORTED:
-            words += len(flags)
-            marked += sum(flags)
-    found = metrics.token_prf(gold_flags, predicted_flags)
-    return {**found, "marked_share": round(marked / words, 4) if words else None}
+        # as eval records it: an item the checker refused is called unsupported
+        labels = [label for _, label, _, _ in found.sentences] or [UNSUPPORTED]
+        claims.append((found.item.claim, found.item.gold, spans, aggregate(labels) == UNSUPPORTED))
+    return marked_tokens(claims)
 
 
 def choose_operating_point(head: WordHead, checked: Sequence[Checked], *, recall_floor: float = RECALL_FLOOR
@@ -232,10 +223,4 @@ def fit_marking(*, data_root: Path, checker, model_folder: Path, recall_floor: f
     head = WordHead(model, threshold, max_phrases, trained_on, chosen_on)
     head.save(model_folder)
     return head
-
-
-def _aggregate(labels: list[str]) -> str:
-    from nli_check.evaluation.evaluate import aggregate
-
-    return str(aggregate(labels or [UNSUPPORTED]))
 
