@@ -1,6 +1,6 @@
 """Benchmark: one 1,000-word article against 5,000 words of sources.
 
-    python benchmarks/check_speed.py [--data ../shared/data] [--model PATH] [--repeat 3]
+    python benchmarks/check_speed.py [--data ../shared/data] [--mode fast|accurate] [--model PATH] [--repeat 3]
         [--no-explain] [--precision auto|float32|bfloat16] [--verdict thresholds|learned|both]
         [--accurate-model DIR [--cascade-margin M]] [--marking word-head|without|both]
 
@@ -57,6 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--model", default=None)
+    parser.add_argument("--mode", default="fast", choices=["fast", "accurate"],
+                        help="accurate: the strong model decides (nli_check.modes)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"], help="both models")
@@ -73,7 +75,7 @@ def main() -> None:
     from nli_check.config import Settings
 
     rules = ["thresholds", "learned"] if args.verdict == "both" else [args.verdict]
-    checker = Checker(model=args.model, precision=args.precision,
+    checker = Checker(model=args.model, precision=args.precision, mode=args.mode,
                       settings=Settings(explain=not args.no_explain, learned_verdict="learned" in rules))
     checkers = {rule: checker.with_settings(learned_verdict=rule == "learned") for rule in rules}
     if args.accurate_model:
@@ -106,7 +108,8 @@ def main() -> None:
         "article_words": len(article.split()), "source_words": sum(len(s.split()) for s in sources),
         "claims": len(report.claims), "source_documents": len(sources),
         "model_load_s": round(loaded - started, 2), "cold_s": round(cold, 2), "cold_verdict": rules[0],
-        "explain": not args.no_explain, "precision": checker.nli.precision,
+        "explain": not args.no_explain, "precision": checker.nli.precision, "mode": args.mode,
+        "model": checker.model_name,
         **{rule: {"warm_s_median": round(sorted(times)[len(times) // 2], 2), "warm_s_all": [round(w, 2) for w in times],
                   "nli_pairs": reports[rule].nli_pairs, "summary": reports[rule].summary,
                   **({"claims_decided_again": sum(claim.nli_model is not None for claim in reports[rule].claims),

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from nli_check.config import (DEFAULT_BACKEND, DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S,
-                              MARK_PAIRS_PER_RULE, MARK_RECALL_FLOOR, MAX_CHECK_WORDS,
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_MODES, DEFAULT_PRECISION, FETCH_MAX_BYTES, FETCH_TIMEOUT_S,
+                              MARK_PAIRS_PER_RULE, MARK_RECALL_FLOOR, MAX_CHECK_WORDS, MODES,
                               MAX_INPUT_BYTES, TRAIN_CHECKPOINT_ABOVE_TOKENS, TRAIN_MIXES, ServeSettings, Settings,
                               learned_verdict_setting)
 from nli_check.errors import InputError
@@ -63,6 +63,22 @@ cascade_margin_option = click.option(
     "--cascade-margin", type=click.FloatRange(0, 1), default=_DEFAULTS.cascade_margin, show_default=True,
     help="With --accurate-model: how close to another verdict a claim must be to be scored again (the head's "
          "p(supported) to the likeliest other verdict; by thresholds, the best probability to its threshold).")
+
+
+def mode_option(command_name: str):
+    """--mode, whose default is the command's own (config.DEFAULT_MODES), or cascade where
+    --accurate-model is given (a cascade is what it asks for)."""
+    def resolve(ctx, _param, value):
+        if value is not None:
+            return value
+        return "cascade" if ctx.params.get("accurate_model") is not None else DEFAULT_MODES[command_name]
+
+    return click.option(
+        "--mode", type=click.Choice(MODES), default=None, callback=resolve, is_eager=False,
+        help=f"Which model decides: fast (the shipped MiniLM), accurate (the strong mpnet model, several times "
+             f"slower), cascade (MiniLM, its close calls decided again by the strong model). --model replaces "
+             f"the deciding model, --accurate-model a cascade's second one. [default: "
+             f"{DEFAULT_MODES[command_name]}; cascade with --accurate-model]")
 
 
 max_words_option = click.option(
@@ -142,9 +158,10 @@ def main() -> None:
 @early_exit_option
 @accurate_model_option
 @cascade_margin_option
+@mode_option("check")
 def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetch_mb, fmt, output, fail_on, model,
           embedding_model, input_format, top_k, device, precision, backend, max_input_mb, max_words, links_root, no_explain,
-          verdict, first_stage_cut, no_early_exit, accurate_model, cascade_margin) -> None:
+          verdict, first_stage_cut, no_early_exit, accurate_model, cascade_margin, mode) -> None:
     """Check ARTICLE's claims against each --source (or the sources it links to)."""
     from nli_check.inputs import write_atomically
     from nli_check.pipeline.checker import Checker
@@ -169,7 +186,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
                                                              first_stage_cut=first_stage_cut,
                                                              early_exit=not no_early_exit,
                                                              cascade_margin=cascade_margin),
-                          accurate_model=accurate_model)
+                          accurate_model=accurate_model, mode=mode)
         report = check_inputs(checker, inputs)
         article_document = inputs.article
         if fmt == "html":  # the article text restores its paragraphs in the page
@@ -195,7 +212,7 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
 @main.command()
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
               default=Path("../shared/data"), show_default=True, help="Folder of the labelled sets.")
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the trained model folder goes.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Checkpoints, stage log and stage models [default: ~/.cache/nli-check/train/<output name>].")
@@ -208,25 +225,42 @@ def check(article, sources, sources_from_links, refresh, fetch_timeout, max_fetc
               help="Pairs taken per dataset (config.TRAIN_MIXES): the shipped mix, claim sets first, or all general NLI.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seeds data sampling, order and init.")
 @click.option("--learning-rate", type=float, default=5e-5, show_default=True)
+@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Passes over the mix (the schedule's length unless --max-steps).")
+@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--write-pairs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Only build the mix and write it here (JSON Lines, .gz to compress), to train elsewhere.")
+@click.option("--pairs", "pairs_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Train on the pairs of a --write-pairs file instead of building the mix from --data.")
 @click.option("--checkpoint-above-tokens", type=click.IntRange(min=-1), default=TRAIN_CHECKPOINT_ABOVE_TOKENS, show_default=True,
               help="Recompute activations for batches with more padded tokens than this (bounds memory; "
                    "same gradients); 0: every batch, -1: never.")
 @precision_option
 def train(data_root, output, workdir, resume, stage_minutes, base, max_steps, no_embellish, mix, seed,
-          learning_rate, checkpoint_above_tokens, precision) -> None:
+          learning_rate, epochs, batch_size, write_pairs, pairs_file, checkpoint_above_tokens, precision) -> None:
     """Train the NLI model from the labelled sets (the recipe of the shipped model)."""
-    from nli_check.training.train import TrainConfig
+    from nli_check.datasets.nli_pairs import read_pairs
+    from nli_check.datasets.nli_pairs import write_pairs as store_pairs
+    from nli_check.training.train import TrainConfig, training_pairs
     from nli_check.training.train import train as run_training
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = TrainConfig(base_model=base, seed=seed, learning_rate=learning_rate, mix=mix, precision=precision,
+                         epochs=epochs, batch_size=batch_size,
                          checkpoint_above_tokens=None if checkpoint_above_tokens == -1 else checkpoint_above_tokens)
     if no_embellish:
         config.embellish_neutral = config.embellish_contradiction = 0
+    if output is None and write_pairs is None:
+        raise click.UsageError("give --output (the model folder to write), or --write-pairs")
     try:
+        if write_pairs is not None:
+            pairs, _ = training_pairs(data_root, config)
+            store_pairs(pairs, write_pairs)
+            click.echo(f"nli-check: {len(pairs)} pairs of mix {mix} written to {write_pairs}", err=True)
+            return
         run_training(data_root=data_root, output=output, config=config, max_steps=max_steps, resume=resume,
-                     workdir=_train_workdir(workdir, output),
-                     stage_minutes=stage_minutes)
+                     workdir=_train_workdir(workdir, output), stage_minutes=stage_minutes,
+                     pairs=None if pairs_file is None else read_pairs(pairs_file))
     except InputError as error:
         _fail(str(error))
 
@@ -298,8 +332,11 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
 @click.option("--precision", type=click.Choice(TRAIN_PRECISIONS), default=None,
               help="Precision of the features (default: float32, as the card's eval records; bfloat16 is faster "
                    "for a large model).")
+@click.option("--documents/--no-documents", default=True, show_default=True,
+              help="Also claims against whole documents, their own and another claim's (the shape of a check).")
 @click.option("--progress/--no-progress", default=None)
-def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, precision, progress) -> None:
+def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, precision, documents,
+                        progress) -> None:
     """Fit the learned verdict (claim-level head and word marking) on claim-level training
     pairs, and store it beside the NLI model (verdict_head.json)."""
     import json
@@ -316,11 +353,11 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
         checker = Checker(model=model_path, precision=precision or DEV_METRICS_PRECISION)
         head, table = verdict.fit_verdict(
             data_root=data_root, checker=checker, model_folder=model_path, workdir=workdir, per_label=per_label,
-            seed=seed, progress=(lambda done, total: click.echo(f"features: {done}/{total} pairs", err=True))
-            if show else None)
-        click.echo(f"{'training set':20} " + " ".join(f"{str(v):>13}" for v in VERDICTS))
+            seed=seed, documents=documents,
+            progress=(lambda done, total: click.echo(f"features: {done}/{total} pairs", err=True)) if show else None)
+        click.echo(f"{'training set':28} " + " ".join(f"{str(v):>13}" for v in VERDICTS))
         for name, found in verdict.counts(table).items():
-            click.echo(f"{name:20} " + " ".join(f"{found[str(v)]:>13}" for v in VERDICTS))
+            click.echo(f"{name:28} " + " ".join(f"{found[str(v)]:>13}" for v in VERDICTS))
         click.echo(f"word marking: threshold {head.word_threshold}, "
                    f"word F1 on the training pairs {head.trained_on['word_f1_on_training_pairs']:.3f}")
         click.echo(f"written to {model_path / HEAD_FILE}")
@@ -382,16 +419,18 @@ def fit_marking_command(data_root, model, recall_floor, per_rule, seed, precisio
               help="Also export this NLI model (a cascade's accurate model).")
 @click.option("--precision", type=click.Choice(["float32", "int8"]), default="float32", show_default=True,
               help="float32 IR (also run in bfloat16 where native), or static int8.")
-def export(model, embedding_model, accurate_model, precision) -> None:
-    """Export the models to OpenVINO IR now (else done on first use), into the model cache."""
-    from nli_check.config import default_nli_model_path
+@mode_option("check")
+def export(model, embedding_model, accurate_model, precision, mode) -> None:
+    """Export the models of a mode to OpenVINO IR now (else done on first use), into the model cache."""
+    from nli_check.modes import mode_models
     from nli_check.pipeline.pair import resolve_embedding_model
     from nli_check.runtime.export import exported_model
     from nli_check.runtime.folders import local_folder
 
-    todo = [(model or default_nli_model_path(), "nli"), (resolve_embedding_model(embedding_model), "embedding")]
-    todo += [(accurate_model, "nli")] if accurate_model is not None else []
     try:
+        chosen = mode_models(mode, model=model, accurate_model=accurate_model)
+        todo = [(chosen.model, "nli"), (resolve_embedding_model(embedding_model), "embedding")]
+        todo += [(chosen.accurate_model, "nli")] if chosen.accurate_model is not None else []
         for folder, task in todo:
             path = exported_model(local_folder(folder), task=task, int8=precision == "int8")
             click.echo(f"{folder} ({task}, {precision}): {path}")
@@ -487,9 +526,10 @@ def _load_sets(specs, data_root: Path, label_map: str | None, limit: int | None)
 @early_exit_option
 @accurate_model_option
 @cascade_margin_option
+@mode_option("eval")
 def eval_command(datasets, model, embedding_model, output, data_root, label_map, baselines, limit, spans, record,
                  device, precision, backend, no_plots, progress, verdict, first_stage_cut, no_early_exit, accurate_model,
-                 cascade_margin) -> None:
+                 cascade_margin, mode) -> None:
     """Score the checker on labelled DATASETS: named sets (e.g. wice-dev) or generic-format files."""
     from nli_check.evaluation.evaluate import decision_rule, decision_thresholds, evaluate, headline, write_results
     from nli_check.evaluation.leaderboard import record as write_record
@@ -501,7 +541,7 @@ def eval_command(datasets, model, embedding_model, output, data_root, label_map,
                           backend=backend, settings=Settings(learned_verdict=learned_verdict_setting(verdict),
                                             first_stage_cut=first_stage_cut, early_exit=not no_early_exit,
                                             cascade_margin=cascade_margin),
-                          accurate_model=accurate_model)
+                          accurate_model=accurate_model, mode=mode)
         factory = _progress_factory(sys.stderr.isatty() if progress is None else progress)
         for evalset in evalsets:
             results = evaluate(evalset, checker, baselines=baselines, spans=spans, progress_factory=factory)
@@ -648,8 +688,9 @@ def card(model, results_dir, before_dir, proposed_dir, learned_dir, output) -> N
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @verdict_option
 @max_words_option
+@mode_option("batch")
 def batch(input_path, output, resume, errors_path, engine, device, precision, backend, model, embedding_model, top_k, no_explain,
-          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict, max_words) -> None:
+          chunk_size, claims_parquet, ray_address, ray_actors, threads, no_progress, verdict, max_words, mode) -> None:
     """Score a corpus: INPUT is JSON Lines (or Parquet), one article a row with id,
     article and sources. Streams the input; rows are durable in input order; --resume
     continues after any interruption with no row lost or repeated."""
@@ -659,7 +700,7 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, ba
 
     spec = CheckerSpec(model=model, embedding_model=embedding_model, device=device, precision=precision,
                        backend=backend, top_k=top_k,
-                       explain=not no_explain, threads=threads, verdict=verdict, max_words=max_words)
+                       explain=not no_explain, threads=threads, verdict=verdict, max_words=max_words, mode=mode)
     try:
         summary = run_batch(input_path, output, errors=errors_path, resume=resume, spec=spec,
                             chunk_size=chunk_size or BATCH_CHUNK_SIZE, engine=engine, progress=not no_progress,
@@ -696,8 +737,9 @@ def batch(input_path, output, resume, errors_path, engine, device, precision, ba
               help="Let URL sources reach loopback, private and link-local addresses (refused by default: "
                    "the server fetches them for remote users).")
 @max_words_option
+@mode_option("serve")
 def serve(host, port, model, embedding_model, device, precision, backend, feedback_db, max_body_mb, timeout_s, queue,
-          allow_private_urls, max_words) -> None:
+          allow_private_urls, max_words, mode) -> None:
     """Start the web app: paste an article and its sources, see the report, give feedback."""
     import uvicorn
 
@@ -712,7 +754,7 @@ def serve(host, port, model, embedding_model, device, precision, backend, feedba
         FeedbackStore(feedback_db)  # a bad path fails here, in one line, before the models load
         # Load once, here, so a missing model is one line and exit 2, not a traceback.
         checker = Checker(model=model, embedding_model=embedding_model, device=device, precision=precision,
-                          backend=backend, settings=Settings(max_words=max_words))
+                          backend=backend, settings=Settings(max_words=max_words), mode=mode)
     except InputError as error:
         _fail(str(error))
     except OSError as error:  # transformers' way of saying a model folder is missing or broken

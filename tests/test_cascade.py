@@ -46,7 +46,7 @@ def test_a_wide_margin_sends_every_claim_to_the_accurate_model(tiny_nli_model, t
     data = cascade.to_dict()
     jsonschema.validate(data, json.loads(resources.files("nli_check.schema").joinpath("report.schema.json")
                                          .read_text()))
-    assert data["schema_version"] == "1.6" and data["claims"][0]["nli_model"] == str(accurate_model)
+    assert data["schema_version"] == "1.7" and data["claims"][0]["nli_model"] == str(accurate_model)
     from nli_check.render.html import render_html
     from nli_check.render.text import render
 

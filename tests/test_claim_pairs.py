@@ -459,3 +459,23 @@ def test_claim_documents_keep_training_claims_with_whole_documents_and_hold_out_
     assert saliva and saliva[0].doc == tuple(ABSTRACT)
     with pytest.raises(ValueError, match="unknown set"):
         cp.claim_documents(data, sets=["nope"])
+
+
+def test_document_pairs_put_claims_against_whole_documents_theirs_and_others(data):
+    from nli_check.datasets.claim_pairs.documents import DOCUMENT_RULES, document_pairs
+
+    pairs = document_pairs(data)
+    assert pairs and {p.rule for p in pairs} <= set(DOCUMENT_RULES)
+    assert all(p.dataset.endswith(":document") for p in pairs)
+    documents = {(d.claim, " ".join(d.doc)) for d in cp.claim_documents(data)}
+    own = [p for p in pairs if p.rule == "whole_document"]
+    # each claim against its own whole document, with its gold verdict
+    assert own and all((p.claim, p.chunk) in documents for p in own)
+    saliva = [p for p in own if "thirty minutes" in p.claim]
+    assert saliva and saliva[0].chunk == " ".join(ABSTRACT)
+    # against another claim's document: unsupported, and never its own
+    for pair in (p for p in pairs if p.rule == "other_document"):
+        assert pair.label == "unsupported" and (pair.claim, pair.chunk) not in documents
+    text = " || ".join(p.claim.lower() + " " + p.chunk.lower() for p in pairs)
+    assert "vitamin d" not in text and "remdesivir" not in text  # dev claims and documents stay out
+    assert document_pairs(data) == pairs  # seeded

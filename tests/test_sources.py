@@ -213,7 +213,7 @@ def test_cli_checks_against_a_url_and_a_pdf_naming_them(server, models, tmp_path
                      cache=tmp_path / "cache")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["sources"] == [url, "statement.pdf"] and report["schema_version"] == "1.6"
+    assert report["sources"] == [url, "statement.pdf"] and report["schema_version"] == "1.7"
     pages = {e["page"] for claim in report["claims"] for e in claim["evidence"] if e["source"] == "statement.pdf"}
     urls = {e["page"] for claim in report["claims"] for e in claim["evidence"] if e["source"] == url}
     assert pages and pages <= {1, 2} and urls <= {None}

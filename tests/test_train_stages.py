@@ -116,3 +116,34 @@ def test_a_base_stored_in_float16_trains_in_float32(tmp_path, tiny_nli_model):
     train(data_root=tmp_path, output=output, workdir=tmp_path / "w", config=tiny_config(base), max_steps=1,
           pairs=PAIRS)
     assert json.loads((output / "config.json").read_text())["dtype"] == "float32"
+
+
+@pytest.mark.parametrize("name", ["pairs.jsonl", "pairs.jsonl.gz"])
+def test_a_written_mix_reads_back_whole(tmp_path, name):
+    from nli_check.datasets.nli_pairs import read_pairs, write_pairs
+
+    pairs = PAIRS + [Pair("Un café, s'il vous plaît.", "Unlabelled \u2014 for a teacher.", None, "hand")]
+    write_pairs(pairs, tmp_path / name)
+    assert read_pairs(tmp_path / name) == pairs
+    (tmp_path / name).write_bytes(b"not gzip" if name.endswith(".gz") else b'{"premise": "a"}\n')
+    with pytest.raises(InputError, match=rf"{name}(:1: not a pair row|: not a pairs file)"):
+        read_pairs(tmp_path / name)
+
+
+def test_the_train_command_writes_a_mix_and_trains_on_it(tmp_path, tiny_nli_model):
+    from click.testing import CliRunner
+
+    from nli_check.cli import main
+    from nli_check.datasets.nli_pairs import write_pairs
+
+    runner = CliRunner()
+    refused = runner.invoke(main, ["train", "--data", str(tmp_path)])
+    assert refused.exit_code == 2 and "give --output" in refused.output
+    write_pairs(PAIRS, tmp_path / "mix.jsonl.gz")
+    result = runner.invoke(main, ["train", "--pairs", str(tmp_path / "mix.jsonl.gz"), "--base", str(tiny_nli_model),
+                                  "--output", str(tmp_path / "model"), "--workdir", str(tmp_path / "work"),
+                                  "--max-steps", "2", "--batch-size", "4", "--precision", "float32",
+                                  "--checkpoint-above-tokens", "-1"])
+    assert result.exit_code == 0, result.output
+    log = json.loads((tmp_path / "model" / "training_log.json").read_text())
+    assert log["train_pairs"] == len(PAIRS) and log["config"]["batch_size"] == 4

@@ -204,7 +204,7 @@ def test_checker_decides_with_the_stored_head(head_model, tiny_embedding_model):
     report = checker.check("The ministry approved the new school. Teachers came from far away.",
                            ["The ministry approved the new school in March. Teachers were hired from the region."])
     data = report.to_dict()
-    assert data["schema_version"] == "1.6" and "features" not in data["claims"][0]
+    assert data["schema_version"] == "1.7" and "features" not in data["claims"][0]
     for claim in report.claims:
         if claim.scores is not None:
             shares = [claim.scores.supported, claim.scores.contradicted, claim.scores.unsupported]
@@ -257,3 +257,22 @@ def test_fit_verdict_without_data_says_so_in_one_line(tmp_path, tiny_nli_model):
     assert errors == [f"nli-check: error: {tmp_path / 'none'}: no claim-level pairs (none of the evidence-marked "
                       "sets is there)"]
     assert not (tiny_nli_model / HEAD_FILE).exists()
+
+
+def test_leave_one_out_drops_a_sets_whole_document_pairs_too(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    datasets = np.array(["check_covid"] * 30 + ["check_covid:document"] * 30 + ["wice"] * 30)
+    table = fitting.FeatureTable(rng.normal(size=(90, len(FEATURE_NAMES))), np.arange(90) % 3, datasets,
+                                 np.zeros((0, len(WORD_FEATURE_NAMES))), np.zeros(0, dtype=np.int64),
+                                 np.zeros(0, dtype=np.int64))
+    folder = tmp_path / "check-covid-dev" / "checker"
+    folder.mkdir(parents=True)
+    rows = [{"gold": str(VERDICTS[i % 3]), "sentences": [{"features": rng.normal(size=len(FEATURE_NAMES)).tolist()}]}
+            for i in range(6)]
+    (folder / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fitted_on = []
+    fit = fitting.fit_linear
+    monkeypatch.setattr(fitting, "fit_linear", lambda x, y, **kw: fitted_on.append(len(y)) or fit(x, y, **kw))
+    found = fitting.leave_one_out(table, tmp_path, thresholds=(0.5, 0.5))
+    assert [row["dataset"] for row in found] == ["check-covid-dev"]
+    assert fitted_on == [90, 30]  # all sets, then without check_covid's chunk and document pairs

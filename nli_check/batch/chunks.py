@@ -34,6 +34,7 @@ class CheckerSpec:
     threads: int | None = None  # torch intra-op threads; None: torch's choice (one per core)
     verdict: str | None = None  # "learned" or "thresholds"; None: the default (learned where the model has a head)
     max_words: int = MAX_CHECK_WORDS  # a row whose article and sources come to more is a bad row
+    mode: str = "fast"  # which model decides (nli_check.modes); a cascade is for check and eval
 
     def settings(self) -> Settings:
         return Settings().with_overrides(top_k=self.top_k, explain=self.explain, max_words=self.max_words,
@@ -47,7 +48,7 @@ class CheckerSpec:
 
             torch.set_num_threads(self.threads)
         return Checker(model=self.model, embedding_model=self.embedding_model, device=self.device,
-                       precision=self.precision, backend=self.backend, settings=self.settings())
+                       precision=self.precision, backend=self.backend, settings=self.settings(), mode=self.mode)
 
 
 class ScoreStore:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from nli_check.batch.chunks import CheckerSpec
 from nli_check.batch.corpus import is_parquet, iter_rows, parquet_file
-from nli_check.config import DEFAULT_NLI_MODEL_NAME, SCHEMA_VERSION, default_nli_model_path, int8_holds
+from nli_check.config import SCHEMA_VERSION, int8_holds
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.labels import VERDICTS
+from nli_check.modes import mode_models
 from nli_check.runtime.encoders import resolve_runtime
 
 log = logging.getLogger(__name__)
@@ -109,16 +110,18 @@ def _now() -> str:
 
 
 # The value a manifest written before the key existed stands for.
-_BEFORE_THE_KEY = {"precision": "float32", "verdict": "thresholds", "max_words": None, "backend": "torch"}
+_BEFORE_THE_KEY = {"precision": "float32", "verdict": "thresholds", "max_words": None, "backend": "torch",
+                   "mode": "fast"}
 
 
 def _run_settings(spec: CheckerSpec, chunk_size: int, input_path: Path) -> dict:
     """What a resume must repeat for its rows to equal an uninterrupted run's."""
     # resolved ("auto" may mean bfloat16 or int8 here and float32 on another machine)
+    deciding = mode_models(spec.mode, model=spec.model).model
     backend, precision = resolve_runtime(spec.backend, spec.precision, device=spec.device,
-                                         int8_holds=int8_holds(spec.model or default_nli_model_path()))
-    return {"input": str(Path(input_path).resolve()),
-            "model": str(spec.model) if spec.model else f"{DEFAULT_NLI_MODEL_NAME} (shipped)",
+                                         int8_holds=int8_holds(deciding))
+    return {"input": str(Path(input_path).resolve()), "mode": spec.mode,
+            "model": str(spec.model) if spec.model else f"{Path(deciding).name} (shipped)",
             "embedding_model": spec.embedding_model, "chunk_size": chunk_size, "top_k": spec.top_k,
             "explain": spec.explain, "threads": spec.threads, "verdict": spec.verdict or "learned",
             "max_words": spec.max_words, "precision": precision, "backend": backend}

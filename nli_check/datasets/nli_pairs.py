@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import gzip
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -56,6 +57,34 @@ class Pair:
     hypothesis: str
     label: NLILabel | None
     dataset: str
+
+
+def write_pairs(pairs: list[Pair], path: Path) -> None:
+    """Write labelled pairs as JSON Lines (gzip when the name ends in .gz), all or nothing:
+    a training mix built here and trained on another machine (``nli-check train --pairs``)."""
+    from nli_check.inputs import write_atomically
+
+    text = "".join(json.dumps({"premise": p.premise, "hypothesis": p.hypothesis, "label": p.label,
+                               "dataset": p.dataset}, ensure_ascii=False) + "\n" for p in pairs).encode("utf-8")
+    write_atomically(path, gzip.compress(text, mtime=0) if str(path).endswith(".gz") else text)
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """The pairs of :func:`write_pairs`; a row that is not one is an error naming its line."""
+    raw = _require(Path(path)).read_bytes()
+    try:
+        text = (gzip.decompress(raw) if str(path).endswith(".gz") else raw).decode("utf-8")
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise InputError(f"{path}: not a pairs file ({error})") from None
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            label = None if row["label"] is None else NLILabel(row["label"])
+            pairs.append(Pair(str(row["premise"]), str(row["hypothesis"]), label, str(row["dataset"])))
+        except (ValueError, KeyError, TypeError) as error:
+            raise InputError(f"{path}:{number}: not a pair row ({error})") from None
+    return pairs
 
 
 def map_label(dataset: str, raw: str, where: str) -> NLILabel:

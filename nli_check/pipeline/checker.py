@@ -20,10 +20,11 @@ from typing import TypeVar
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (DEFAULT_BACKEND, DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings,
-                              default_nli_model_path, int8_holds, model_settings)
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, STRONG_NLI_MODEL_NAME,
+                              Settings, default_strong_model_path, int8_holds, model_settings)
 from nli_check.errors import Cancelled, InputError
 from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
+from nli_check.modes import mode_models
 from nli_check.pipeline.cite import Citations
 from nli_check.pipeline.decide import Decision, decide, decide_learned
 from nli_check.pipeline.explain import Explainer, WordSpan
@@ -55,6 +56,9 @@ class Checker:
             ``"torch"`` or ``"openvino"``, for every model (:mod:`nli_check.runtime`).
         settings: what shapes the check; a value given here always wins over the model's
             stored thresholds, those left at None come from the model folder.
+        mode: which shipped model decides (:mod:`nli_check.modes`): ``"fast"`` MiniLM,
+            ``"accurate"`` the strong mpnet model, ``"cascade"`` both; ``model`` and
+            ``accurate_model`` replace the mode's folders.
         accurate_model: a slower, more accurate NLI model folder for a cascade: claims the
             model decides with a margin under ``settings.cascade_margin`` (by its learned
             verdict or its thresholds, see :meth:`cascade_steps`) are scored again by it and
@@ -67,10 +71,12 @@ class Checker:
 
     def __init__(self, *, model: str | Path | None = None, embedding_model: str = DEFAULT_EMBEDDING_MODEL,
                  device: str | None = None, precision: str = DEFAULT_PRECISION, backend: str = DEFAULT_BACKEND,
-                 settings: Settings | None = None, accurate_model: str | Path | None = None) -> None:
-        model_path = Path(model) if model is not None else default_nli_model_path()
-        if model is None and not (model_path / "config.json").is_file():
-            raise InputError(f"{model_path}: the shipped NLI model is missing from this install")
+                 settings: Settings | None = None, accurate_model: str | Path | None = None,
+                 mode: str = "fast") -> None:
+        chosen = mode_models(mode, model=model, accurate_model=accurate_model)
+        self.mode = mode
+        model_path = Path(chosen.model)
+        accurate_model = chosen.accurate_model
         given = settings or Settings()
         base = given.for_model(model_settings(model_path))
         self.settings = base
@@ -87,6 +93,7 @@ class Checker:
         self.head = VerdictHead.load(self._model_folder) if base.learned_verdict else None
         self.word_head = WordHead.load(self._model_folder)  # None: the explainer marks the words
         self.feature_maker = FeatureMaker(self.explainer.stem)
+        # A shipped model is named by its folder; a model the caller named, as named.
         self.model_name = model_path.name if model is None else str(model)
         self._segment_cache: LRUCache[Segmented] = LRUCache(1024)
         self.first_stage: FirstStage | None = None  # loaded when a check first narrows its sources
@@ -102,7 +109,8 @@ class Checker:
                                                                    int8_holds=int8_holds(accurate_model))
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
                                          precision=accurate_precision, backend=accurate_backend)
-            self.accurate.model_name = str(accurate_model)
+            self.accurate.model_name = (STRONG_NLI_MODEL_NAME if accurate_model == default_strong_model_path()
+                                        else str(accurate_model))
 
     def with_settings(self, **overrides) -> Checker:
         """The same loaded models and caches with some settings changed (e.g. ``explain=False``
@@ -593,7 +601,7 @@ class Checker:
                 mark_rows=(mark_rows or {}).get(index),
             ))
         return Report(claims=results, sources=names, model=self.model_name, warnings=document.warnings,
-                      runtime={"backend": self.nli.backend, "precision": self.nli.precision})
+                      runtime={"backend": self.nli.backend, "precision": self.nli.precision}, mode=self.mode)
 
     def _conflicts_shown(self, document: SegmentedInput, claim: Sentence, claim_decided: Decided
                          ) -> list[SlotConflict]:

@@ -134,6 +134,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     nli_pairs: int = 0  # NLI pairs scored for this report
     runtime: dict[str, str] | None = None  # {"backend": "openvino", "precision": "int8"}: how the models ran
+    mode: str | None = None  # "fast", "accurate" or "cascade" (nli_check.modes)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -146,6 +147,7 @@ class Report:
         return {
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
+            **({"mode": self.mode} if self.mode else {}),
             **({"runtime": dict(self.runtime)} if self.runtime else {}),
             "sources": self.sources,
             "claims": [claim.to_dict() for claim in self.claims],

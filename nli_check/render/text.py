@@ -92,6 +92,7 @@ def render_text(report: Report, *, colour: bool = False) -> str:
                          + best.text)
         lines.append("")
     lines.append(f"Summary: {_summary_line(report)} ({len(report.claims)} claims, {report.nli_pairs} NLI pairs)")
+    lines.append(f"Model: {model_line(report)}")
     for warning in report.warnings:
         lines.append(style(f"warning: {warning}", fg="yellow"))
     return "\n".join(lines) + "\n"
@@ -108,9 +109,9 @@ def _md_escape(text: str) -> str:
 
 
 def model_line(report: Report) -> str:
-    """The model and how it ran: "nli-minilm-l6 (openvino, float32)"."""
-    runtime = report.runtime or {}
-    return f"{report.model} ({runtime['backend']}, {runtime['precision']})" if runtime else report.model
+    """The model and how it ran: "nli-minilm-l6 (openvino, float32, fast mode)"."""
+    how = [*(report.runtime or {}).values(), *([f"{report.mode} mode"] if report.mode else [])]
+    return f"{report.model} ({', '.join(how)})" if how else report.model
 
 
 def render_markdown(report: Report) -> str:

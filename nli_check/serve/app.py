@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from nli_check.config import DEFAULT_BACKEND, DEFAULT_PRECISION, ServeSettings
+from nli_check.config import DEFAULT_BACKEND, DEFAULT_MODES, DEFAULT_PRECISION, ServeSettings
 from nli_check.errors import Cancelled, InputError
 from nli_check.inputs import decode
 from nli_check.labels import Verdict
@@ -241,9 +241,10 @@ class FeedbackRequest(BaseModel):
 
 def create_app(*, settings: ServeSettings | None = None, checker=None, model: str | None = None,
                embedding_model: str = "minilm", device: str | None = None,
-               precision: str = DEFAULT_PRECISION, backend: str = DEFAULT_BACKEND) -> FastAPI:
+               precision: str = DEFAULT_PRECISION, backend: str = DEFAULT_BACKEND,
+               mode: str = DEFAULT_MODES["serve"]) -> FastAPI:
     """The web app. Pass a loaded ``checker`` to share one, or let start-up load it from
-    ``model``/``embedding_model`` (once, before the first request is accepted)."""
+    ``mode``/``model``/``embedding_model`` (once, before the first request is accepted)."""
     settings = settings or ServeSettings()
     state: dict[str, Any] = {}
 
@@ -253,7 +254,8 @@ def create_app(*, settings: ServeSettings | None = None, checker=None, model: st
             from nli_check.pipeline.checker import Checker
 
             state["checker"] = await asyncio.to_thread(Checker, model=model, embedding_model=embedding_model,
-                                                       device=device, precision=precision, backend=backend)
+                                                       device=device, precision=precision, backend=backend,
+                                                       mode=mode)
         else:
             state["checker"] = checker
         state["queue"] = WorkQueue(queue=settings.queue, timeout_s=settings.timeout_s)

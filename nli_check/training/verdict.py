@@ -240,6 +240,7 @@ def read_eval_features(predictions: Path) -> tuple[list[list[np.ndarray]], list[
 
 
 def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, per_label: int, seed: int = 13,
+                documents: bool = True,
                 progress: Callable[[int, int], None] | None = None) -> tuple[VerdictHead, FeatureTable]:
     """Build the claim pairs, sample them, compute their features and fit the head; the
     head is written to ``model_folder`` (``verdict_head.json``).
@@ -250,16 +251,23 @@ def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, 
         model_folder: where the head goes (the NLI model's folder).
         workdir: feature pieces (an interrupted run resumes from them); outside the repository.
         per_label: pairs drawn per (set, verdict) at most.
+        documents: also claims against whole documents, their own and another claim's
+            (:func:`~nli_check.datasets.claim_pairs.documents.document_pairs`), drawn as sets
+            of their own: the shape of a check and of the dev sets.
     """
     from nli_check.datasets.claim_pairs import build_claim_pairs
+    from nli_check.datasets.claim_pairs.documents import document_pairs
 
     pairs = build_claim_pairs(data_root, seed=seed)
+    if documents:
+        pairs += document_pairs(data_root, seed=seed)
     if not pairs:
         raise InputError(f"{data_root}: no claim-level pairs (none of the evidence-marked sets is there)")
     sample = sample_pairs(pairs, per_label=per_label, seed=seed)
     logger.info("%d claim pairs, %d drawn (at most %d per set and verdict)", len(pairs), len(sample), per_label)
     table = compute_features(checker, sample, workdir=workdir, progress=progress)
     head = fit_head(table, trained_on={"claim_pairs": counts(table), "per_label": per_label, "seed": seed,
+                                       "documents": documents,
                                        "nli_model": Path(checker.nli.name).name,
                                        "precision": checker.nli.precision})
     head.save(model_folder)
@@ -278,7 +286,9 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
     for folder in [f for f in folders if (f / "checker" / "predictions.jsonl").is_file()]:
         examples, gold = read_eval_features(folder / "checker" / "predictions.jsonl")
         origin = DEV_ORIGINS.get(folder.name)
-        keep = table.datasets != origin if origin else np.ones(len(table.labels), dtype=bool)
+        # a set's whole-document pairs ("<set>:document") leave with it
+        keep = np.char.partition(table.datasets.astype(str), ":")[:, 0] != origin if origin \
+            else np.ones(len(table.labels), dtype=bool)
         held = fit_linear(table.features[keep], table.labels[keep], classes=len(VERDICTS)) if origin else full
         systems = {"thresholds": partial(threshold_label, thresholds=thresholds),
                    "head (all sets)": partial(head_label, full, contradiction_floor=thresholds[1]),
