@@ -203,6 +203,9 @@ def test_existing_output_is_not_clobbered_and_resume_must_repeat_the_settings(ti
     with pytest.raises(InputError, match="different verdict"):
         run_batch(corpus, output, spec=replace(spec, verdict="thresholds"), chunk_size=2, checker=tiny_checker,
                   progress=False, resume=True)
+    with pytest.raises(InputError, match="different mode \\('accurate'\\).*used 'fast'"):
+        run_batch(corpus, output, spec=replace(spec, mode="accurate"), chunk_size=2, checker=tiny_checker,
+                  progress=False, resume=True)
     # A manifest from before --verdict existed was decided by the thresholds.
     manifest = sidecar_paths(output)[1]
     old = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "verdict"}
