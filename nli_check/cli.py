@@ -74,7 +74,7 @@ def mode_option(command_name: str):
         return "cascade" if ctx.params.get("accurate_model") is not None else DEFAULT_MODES[command_name]
 
     return click.option(
-        "--mode", type=click.Choice(MODES), default=None, callback=resolve, is_eager=False,
+        "--mode", type=click.Choice(MODES), default=None, callback=resolve,
         help=f"Which model decides: fast (the shipped MiniLM), accurate (the strong mpnet model, several times "
              f"slower), cascade (MiniLM, its close calls decided again by the strong model). --model replaces "
              f"the deciding model, --accurate-model a cascade's second one. [default: "

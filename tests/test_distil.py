@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nli_check.datasets.claim_pairs import ClaimDocument
-from nli_check.datasets.nli_pairs import Pair
+from nli_check.datasets.nli_pairs import Pair, read_pairs
 from nli_check.errors import InputError
 from nli_check.pipeline.infer import NLIModel
 from nli_check.training import distil
@@ -136,7 +136,7 @@ def test_distil_end_to_end_writes_pairs_targets_and_a_student(tmp_path, monkeypa
                          checkpoint_above_tokens=None)
     log = distil.distil(data_root=tmp_path, teacher=tiny_nli_model, output=tmp_path / "student",
                         workdir=tmp_path / "work", config=config, checker_claims=5, max_steps=2, precision="float32")
-    formed = distil._read_pairs(tmp_path / "work" / distil.CHECKER_PAIRS_FILE)
+    formed = read_pairs(tmp_path / "work" / distil.CHECKER_PAIRS_FILE)
     assert formed and all(p.hypothesis == "Costs rose sharply." for p in formed)
     targets = (tmp_path / "work" / distil.TARGETS_FILE).read_text().splitlines()
     assert len(targets) == len(labelled) + len(formed)

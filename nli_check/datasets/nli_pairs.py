@@ -13,7 +13,7 @@ import csv
 import gzip
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +59,10 @@ class Pair:
     dataset: str
 
 
-def write_pairs(pairs: list[Pair], path: Path) -> None:
-    """Write labelled pairs as JSON Lines (gzip when the name ends in .gz), all or nothing:
-    a training mix built here and trained on another machine (``nli-check train --pairs``)."""
+def write_pairs(pairs: Sequence[Pair], path: Path) -> None:
+    """Write pairs as JSON Lines (gzip when the name ends in .gz), all or nothing: a training
+    mix built here and trained on another machine (``nli-check train --pairs``), or the
+    unlabelled pairs distillation keeps in its work folder."""
     from nli_check.inputs import write_atomically
 
     text = "".join(json.dumps({"premise": p.premise, "hypothesis": p.hypothesis, "label": p.label,
@@ -70,7 +71,8 @@ def write_pairs(pairs: list[Pair], path: Path) -> None:
 
 
 def read_pairs(path: Path) -> list[Pair]:
-    """The pairs of :func:`write_pairs`; a row that is not one is an error naming its line."""
+    """The pairs of :func:`write_pairs` (a row without ``label`` is unlabelled); a row that is
+    not a pair is an error naming its line."""
     raw = _require(Path(path)).read_bytes()
     try:
         text = (gzip.decompress(raw) if str(path).endswith(".gz") else raw).decode("utf-8")
@@ -80,7 +82,7 @@ def read_pairs(path: Path) -> list[Pair]:
     for number, line in enumerate(text.splitlines(), start=1):
         try:
             row = json.loads(line)
-            label = None if row["label"] is None else NLILabel(row["label"])
+            label = None if row.get("label") is None else NLILabel(row["label"])
             pairs.append(Pair(str(row["premise"]), str(row["hypothesis"]), label, str(row["dataset"])))
         except (ValueError, KeyError, TypeError) as error:
             raise InputError(f"{path}:{number}: not a pair row ({error})") from None

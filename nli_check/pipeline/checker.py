@@ -20,8 +20,8 @@ from typing import TypeVar
 import numpy as np
 
 from nli_check.cache import LRUCache, content_key
-from nli_check.config import (DEFAULT_BACKEND, DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, STRONG_NLI_MODEL_NAME,
-                              Settings, default_strong_model_path, int8_holds, model_settings)
+from nli_check.config import (DEFAULT_BACKEND, DEFAULT_EMBEDDING_MODEL, DEFAULT_PRECISION, Settings, int8_holds,
+                              model_settings)
 from nli_check.errors import Cancelled, InputError
 from nli_check.labels import CONTRADICTED, CONTRADICTION_COLUMN, ENTAILMENT_COLUMN, SUPPORTED, UNSUPPORTED, Verdict
 from nli_check.modes import mode_models
@@ -76,7 +76,7 @@ class Checker:
         chosen = mode_models(mode, model=model, accurate_model=accurate_model)
         self.mode = mode
         model_path = Path(chosen.model)
-        accurate_model = chosen.accurate_model
+        accurate_given, accurate_model = accurate_model, chosen.accurate_model
         given = settings or Settings()
         base = given.for_model(model_settings(model_path))
         self.settings = base
@@ -109,8 +109,7 @@ class Checker:
                                                                    int8_holds=int8_holds(accurate_model))
             self.accurate.nli = NLIModel(accurate_model, device=device, max_length=base.max_length,
                                          precision=accurate_precision, backend=accurate_backend)
-            self.accurate.model_name = (STRONG_NLI_MODEL_NAME if accurate_model == default_strong_model_path()
-                                        else str(accurate_model))
+            self.accurate.model_name = Path(accurate_model).name if accurate_given is None else str(accurate_model)
 
     def with_settings(self, **overrides) -> Checker:
         """The same loaded models and caches with some settings changed (e.g. ``explain=False``

@@ -28,7 +28,7 @@ import numpy as np
 
 from nli_check.cache import content_key
 from nli_check.datasets.claim_pairs import claim_documents
-from nli_check.datasets.nli_pairs import Pair
+from nli_check.datasets.nli_pairs import Pair, read_pairs, write_pairs
 from nli_check.errors import InputError
 from nli_check.inputs import write_atomically
 from nli_check.training.train import TrainConfig, train, training_pairs
@@ -67,22 +67,6 @@ def checker_pairs(root: Path, *, checker, claims: int, seed: int,
                 pairs.append(Pair(premise, hypothesis, None, f"checker:{document.dataset}"))
         if progress is not None:
             progress(done, len(documents))
-    return pairs
-
-
-def _write_pairs(pairs: Sequence[Pair], path: Path) -> None:
-    write_atomically(path, "".join(json.dumps({"premise": p.premise, "hypothesis": p.hypothesis,
-                                               "dataset": p.dataset}, ensure_ascii=False) + "\n" for p in pairs))
-
-
-def _read_pairs(path: Path) -> list[Pair]:
-    pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            row = json.loads(line)
-            pairs.append(Pair(str(row["premise"]), str(row["hypothesis"]), None, str(row["dataset"])))
-        except (ValueError, KeyError, TypeError) as error:
-            raise InputError(f"{path}:{number}: not a pair row ({error})") from None
     return pairs
 
 
@@ -201,11 +185,11 @@ def distil(*, data_root: Path, teacher: Path, output: Path, workdir: Path, confi
     if checker_claims:
         stored = workdir / CHECKER_PAIRS_FILE
         if stored.is_file():
-            formed = _read_pairs(stored)
+            formed = read_pairs(stored)
         else:
             formed = checker_pairs(Path(data_root), checker=checker, claims=checker_claims, seed=config.seed,
                                    progress=None if progress is None else lambda d, t: progress("pairs", d, t))
-            _write_pairs(formed, stored)
+            write_pairs(formed, stored)
         logger.info("checker pairs: %d from %d claims", len(formed), checker_claims)
     known = {content_key(p.premise, p.hypothesis) for p in labelled}
     pairs = labelled + [p for p in formed if content_key(p.premise, p.hypothesis) not in known]
