@@ -334,9 +334,15 @@ def distil(teacher, data_root, output, workdir, base, mix, checker_claims, gold_
                    "for a large model).")
 @click.option("--documents/--no-documents", default=True, show_default=True,
               help="Also claims against whole documents, their own and another claim's (the shape of a check).")
+@click.option("--choose-weights", is_flag=True,
+              help="With --lodo: weight each claim-pair rule and training set by leave-one-dataset-out on those "
+                   "dev records (both criteria: mean BAcc and mean 3-way macro-F1), and fit the head so.")
+@click.option("--choose-on", type=click.IntRange(1), default=None,
+              help="With --choose-weights: choose on the first N examples of each dev set and report the rest "
+                   "as examples the choice did not see (default: choose on all).")
 @click.option("--progress/--no-progress", default=None)
 def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records, precision, documents,
-                        progress) -> None:
+                        choose_weights, choose_on, progress) -> None:
     """Fit the learned verdict (claim-level head and word marking) on claim-level training
     pairs, and store it beside the NLI model (verdict_head.json)."""
     import json
@@ -344,16 +350,27 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
     from nli_check.config import DEV_METRICS_PRECISION, default_nli_model_path
     from nli_check.pipeline.checker import Checker
     from nli_check.pipeline.verdict import HEAD_FILE
-    from nli_check.training import verdict
+    from nli_check.training import verdict, verdict_weights
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     model_path = model or default_nli_model_path()
     show = sys.stderr.isatty() if progress is None else progress
+    if choose_weights and dev_records is None:
+        _fail("--choose-weights needs --lodo: the dev records the weights are chosen on")
     try:
         checker = Checker(model=model_path, precision=precision or DEV_METRICS_PRECISION)
+        thresholds = (checker.settings.entailment_threshold, checker.settings.contradiction_threshold)
+        chosen = {}
+
+        def choose(table):
+            chosen.update(verdict_weights.choose_and_confirm(
+                table, dev_records, contradiction_floor=thresholds[1], choose_on=choose_on,
+                progress=lambda line: click.echo(f"weights: {line}", err=True)))
+            return chosen["weights"]
+
         head, table = verdict.fit_verdict(
             data_root=data_root, checker=checker, model_folder=model_path, workdir=workdir, per_label=per_label,
-            seed=seed, documents=documents,
+            seed=seed, documents=documents, choose_weights=choose if choose_weights else None,
             progress=(lambda done, total: click.echo(f"features: {done}/{total} pairs", err=True)) if show else None)
         click.echo(f"{'training set':28} " + " ".join(f"{str(v):>13}" for v in VERDICTS))
         for name, found in verdict.counts(table).items():
@@ -361,10 +378,12 @@ def fit_verdict_command(data_root, model, workdir, per_label, seed, dev_records,
         click.echo(f"word marking: threshold {head.word_threshold}, "
                    f"word F1 on the training pairs {head.trained_on['word_f1_on_training_pairs']:.3f}")
         click.echo(f"written to {model_path / HEAD_FILE}")
+        if chosen:
+            click.echo(json.dumps(verdict_weights.choice_json(chosen), indent=1))
         if dev_records is not None:
-            thresholds = (checker.settings.entailment_threshold, checker.settings.contradiction_threshold)
-            rows = verdict.leave_one_out(table, dev_records, thresholds=thresholds)
-            path = verdict.write_transfer(model_path, rows, dev_records=dev_records)
+            rows = verdict.leave_one_out(table, dev_records, thresholds=thresholds, weights=chosen.get("weights"))
+            path = verdict.write_transfer(model_path, rows, dev_records=dev_records,
+                                          weights=verdict_weights.choice_json(chosen) if chosen else None)
             click.echo(json.dumps(rows, indent=1))
             click.echo(f"written to {path}")
     except InputError as error:

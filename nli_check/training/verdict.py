@@ -24,7 +24,7 @@ import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -80,6 +80,39 @@ class FeatureTable:
                    np.concatenate([t.word_labels for t in tables]),
                    np.concatenate([t.word_rows + offset for t, offset in zip(tables, offsets)]),
                    np.concatenate(rules) if rules else None)
+
+
+@dataclass(frozen=True)
+class GroupWeights:
+    """A weight per claim-pair rule and per training set for the head's rows (absent: 1; chosen
+    by :mod:`nli_check.training.verdict_weights`); a row's weight is the product of its two.
+
+    Examples:
+        >>> GroupWeights(rules={"other_document": 2.0}).weight(rule="other_document", dataset="wice")
+        2.0
+    """
+
+    rules: dict[str, float] = field(default_factory=dict)
+    sets: dict[str, float] = field(default_factory=dict)
+
+    def weight(self, *, rule: str, dataset: str) -> float:
+        return self.rules.get(rule, 1.0) * self.sets.get(dataset, 1.0)
+
+    def of(self, table: FeatureTable) -> np.ndarray:
+        """One weight per row of ``table``."""
+        if table.rules is None:
+            raise InputError("the feature table records no rule per row: recompute its features "
+                             "(nli-check fit-verdict with a new --workdir)")
+        return np.array([self.weight(rule=r, dataset=d) for r, d in zip(table.rules.tolist(),
+                                                                         table.datasets.tolist())])
+
+    def with_weight(self, kind: str, name: str, value: float) -> GroupWeights:
+        rules, sets = dict(self.rules), dict(self.sets)
+        (rules if kind == "rule" else sets)[name] = value
+        return GroupWeights({k: v for k, v in rules.items() if v != 1.0}, {k: v for k, v in sets.items() if v != 1.0})
+
+    def to_json(self) -> dict:
+        return {"rules": dict(sorted(self.rules.items())), "sets": dict(sorted(self.sets.items()))}
 
 
 def sample_pairs(pairs: Sequence[ClaimPair], *, per_label: int, seed: int = 13) -> list[ClaimPair]:
@@ -164,9 +197,10 @@ def _features_of(checker, pairs: Sequence[ClaimPair]) -> FeatureTable:
                         np.array(rules, dtype=str))
 
 
-def fit_head(table: FeatureTable, *, trained_on: dict) -> VerdictHead:
-    """The verdict and word models fitted on ``table``."""
-    verdict = fit_linear(table.features, table.labels, classes=len(VERDICTS))
+def fit_head(table: FeatureTable, *, trained_on: dict, sample_weight: np.ndarray | None = None) -> VerdictHead:
+    """The verdict and word models fitted on ``table`` (the verdict's rows weighted by
+    ``sample_weight``, e.g. per rule and set)."""
+    verdict = fit_linear(table.features, table.labels, classes=len(VERDICTS), sample_weight=sample_weight)
     if not len(table.word_labels) or len(set(table.word_labels.tolist())) < 2:
         raise InputError("no claim with gold spans among the training pairs: the word marking cannot be fitted")
     words = fit_linear(table.words, table.word_labels, classes=2)
@@ -223,6 +257,8 @@ def counts(table: FeatureTable) -> dict[str, dict[str, int]]:
 # The claim-versus-source dev sets of the mission (the leave-one-out table's rows).
 MISSION_DEV_SETS = ("wice-dev", "xsumfaith-dev", "check-covid-dev", "citation-integrity-dev", "healthver-dev",
                     "attributionbench-dev")
+# The mission dev sets with refutations: the 3-way criterion (mean macro-F1) is theirs.
+REFUTATION_DEV_SETS = ("check-covid-dev", "citation-integrity-dev", "healthver-dev")
 # Which claim-pair set each mission dev set comes from (a leave-one-out fit drops it).
 DEV_ORIGINS = {"wice-dev": "wice", "check-covid-dev": "check_covid", "citation-integrity-dev": "citation_integrity"}
 
@@ -240,7 +276,7 @@ def read_eval_features(predictions: Path) -> tuple[list[list[np.ndarray]], list[
 
 
 def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, per_label: int, seed: int = 13,
-                documents: bool = True,
+                documents: bool = True, choose_weights: Callable[[FeatureTable], GroupWeights] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> tuple[VerdictHead, FeatureTable]:
     """Build the claim pairs, sample them, compute their features and fit the head; the
     head is written to ``model_folder`` (``verdict_head.json``).
@@ -254,6 +290,8 @@ def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, 
         documents: also claims against whole documents, their own and another claim's
             (:func:`~nli_check.datasets.claim_pairs.documents.document_pairs`), drawn as sets
             of their own: the shape of a check and of the dev sets.
+        choose_weights: given the features, a weight per rule and set for the head's rows
+            (:func:`~nli_check.training.verdict_weights.choose_weights`); None: equal weights.
     """
     from nli_check.datasets.claim_pairs import build_claim_pairs
     from nli_check.datasets.claim_pairs.documents import document_pairs
@@ -266,21 +304,27 @@ def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, 
     sample = sample_pairs(pairs, per_label=per_label, seed=seed)
     logger.info("%d claim pairs, %d drawn (at most %d per set and verdict)", len(pairs), len(sample), per_label)
     table = compute_features(checker, sample, workdir=workdir, progress=progress)
+    weights = choose_weights(table) if choose_weights else None
     head = fit_head(table, trained_on={"claim_pairs": counts(table), "per_label": per_label, "seed": seed,
                                        "documents": documents,
                                        "nli_model": Path(checker.nli.name).name,
-                                       "precision": checker.nli.precision})
+                                       "precision": checker.nli.precision,
+                                       **({"weights": weights.to_json()} if weights else {})},
+                    sample_weight=weights.of(table) if weights else None)
     head.save(model_folder)
     return head, table
 
 
-def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[float, float]) -> list[dict]:
+def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[float, float],
+                  weights: GroupWeights | None = None) -> list[dict]:
     """For each mission dev set recorded under ``dev_records`` (``nli-check eval`` output:
     ``<set>/checker/predictions.jsonl``): balanced accuracy (supported vs not) and, for
     3-way sets, macro-F1 of the two thresholds, of the head fitted on every training set,
     and of the head fitted without the set that dev set comes from (DEV_ORIGINS; a set
-    with no training counterpart is out of domain for both heads)."""
-    full = fit_linear(table.features, table.labels, classes=len(VERDICTS))
+    with no training counterpart is out of domain for both heads). ``weights``: the head's
+    rows weighted per rule and set, as it was fitted."""
+    sample_weight = weights.of(table) if weights else np.ones(len(table.labels))
+    full = fit_linear(table.features, table.labels, classes=len(VERDICTS), sample_weight=sample_weight)
     rows = []
     folders = [dev_records / name for name in MISSION_DEV_SETS]
     for folder in [f for f in folders if (f / "checker" / "predictions.jsonl").is_file()]:
@@ -289,7 +333,8 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
         # a set's whole-document pairs ("<set>:document") leave with it
         keep = np.char.partition(table.datasets.astype(str), ":")[:, 0] != origin if origin \
             else np.ones(len(table.labels), dtype=bool)
-        held = fit_linear(table.features[keep], table.labels[keep], classes=len(VERDICTS)) if origin else full
+        held = fit_linear(table.features[keep], table.labels[keep], classes=len(VERDICTS),
+                          sample_weight=sample_weight[keep]) if origin else full
         systems = {"thresholds": partial(threshold_label, thresholds=thresholds),
                    "head (all sets)": partial(head_label, full, contradiction_floor=thresholds[1]),
                    "head (without this set)": partial(head_label, held, contradiction_floor=thresholds[1])}
@@ -303,13 +348,15 @@ def leave_one_out(table: FeatureTable, dev_records: Path, *, thresholds: tuple[f
 TRANSFER_FILE = "verdict_transfer.json"
 
 
-def write_transfer(model_folder: Path, rows: list[dict], *, dev_records: Path) -> Path:
-    """The leave-one-dataset-out table beside the head (the model card shows it); a file of
-    its own, so that the head's file, and the digest eval records name it by, stay as fitted."""
+def write_transfer(model_folder: Path, rows: list[dict], *, dev_records: Path, weights: dict | None = None) -> Path:
+    """The leave-one-dataset-out table beside the head (the model card shows it), and how
+    its rule and set weights were chosen where they were; a file of its own, so that the
+    head's file, and the digest eval records name it by, stay as fitted."""
     from nli_check.inputs import write_atomically
 
     path = Path(model_folder) / TRANSFER_FILE
-    write_atomically(path, json.dumps({"dev_records": str(dev_records), "rows": rows}, indent=1) + "\n")
+    found = {"dev_records": str(dev_records), "rows": rows, **({"weights": weights} if weights else {})}
+    write_atomically(path, json.dumps(found, indent=1) + "\n")
     return path
 
 
