@@ -58,14 +58,15 @@ def criteria(folder: Path, *, start: int, stop: int | None, predictions: dict[st
         rows, said = rows[start:stop], said[start:stop]
         if not rows:
             continue
-        gold, predicted = [r["gold"] for r in rows], said
-        binary = classification([str(g == SUPPORTED) for g in gold], [str(p == SUPPORTED) for p in predicted],
+        gold = [r["gold"] for r in rows]
+        binary = classification([str(g == SUPPORTED) for g in gold], [str(p == SUPPORTED) for p in said],
                                 ["True", "False"])
         found = {"n": len(rows), "balanced_accuracy": binary["balanced_accuracy"]}
         if name in THREE_WAY:
-            found["macro_f1"] = classification(gold, predicted, [str(v) for v in VERDICTS])["macro_f1"]
-            said = contradiction(gold, predicted)
-            found["contradicted_precision"], found["contradicted_recall"] = said["precision"], said["recall"]
+            # over all three verdicts even where a slice holds fewer
+            contradicted = contradiction(gold, said)
+            found.update(macro_f1=classification(gold, said, [str(v) for v in VERDICTS])["macro_f1"],
+                         contradicted_precision=contradicted["precision"], contradicted_recall=contradicted["recall"])
         per_set[name] = found
     three_way = [s["macro_f1"] for s in per_set.values() if "macro_f1" in s]
     return {"mean_balanced_accuracy": round(sum(s["balanced_accuracy"] for s in per_set.values()) / len(per_set), 4)

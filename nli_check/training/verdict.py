@@ -266,13 +266,13 @@ DEV_ORIGINS = {"wice-dev": "wice", "check-covid-dev": "check_covid", "citation-i
 def read_eval_features(predictions: Path) -> tuple[list[list[np.ndarray]], list[str]]:
     """Per example, the feature vectors of its claim sentences (empty list for a sentence the
     head did not decide: no match), and the gold labels, from an eval predictions.jsonl."""
-    examples, gold = [], []
-    for line in predictions.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        examples.append([np.asarray(s["features"]) if s.get("features") is not None else None
-                         for s in row.get("sentences", [])])
-        gold.append(row["gold"])
-    return examples, gold
+    rows = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    return [sentence_features(row) for row in rows], [row["gold"] for row in rows]
+
+
+def sentence_features(row: dict) -> list[np.ndarray | None]:
+    """The feature vectors of one eval prediction's claim sentences (None: no match)."""
+    return [np.asarray(s["features"]) if s.get("features") is not None else None for s in row.get("sentences", [])]
 
 
 def fit_verdict(*, data_root: Path, checker, model_folder: Path, workdir: Path, per_label: int, seed: int = 13,

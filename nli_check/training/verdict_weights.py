@@ -13,13 +13,12 @@ accuracy (supported vs not) of the dev sets and the mean 3-way macro-F1 of those
 refutations.
 
 No model runs here: heads are refitted on stored features and replayed on stored dev
-features (:func:`~nli_check.training.verdict.replay`), seconds each.
+features (:func:`replay_set`), seconds each.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +30,7 @@ from nli_check.labels import CONTRADICTED, UNSUPPORTED, VERDICTS
 from nli_check.pipeline.features import FEATURE_NAMES
 from nli_check.pipeline.verdict import contradiction_gated
 from nli_check.training.verdict import (DEV_ORIGINS, MISSION_DEV_SETS, REFUTATION_DEV_SETS, FeatureTable,
-                                        GroupWeights, LinearModel, fit_linear, read_eval_features, replay_scores)
-
-logger = logging.getLogger(__name__)
+                                        GroupWeights, LinearModel, fit_linear, replay_scores, sentence_features)
 
 # Each rule's and each set's weight is one of these (1: as drawn; 0: left out).
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0)
@@ -66,12 +63,12 @@ def read_dev_sets(dev_records: Path, *, start: int = 0, stop: int | None = None,
     for name in MISSION_DEV_SETS:
         path = Path(dev_records) / name / "checker" / "predictions.jsonl"
         if path.is_file():
-            examples, gold = read_eval_features(path)
-            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-            conflicts = [[_by_slots(s, contradiction_floor) for s in row.get("sentences", [])] for row in rows]
-            if examples[start:stop]:
-                found.append(DevSet(name, examples[start:stop], gold[start:stop], DEV_ORIGINS.get(name),
-                                    conflicts[start:stop]))
+            rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()][start:stop]
+            if rows:
+                found.append(DevSet(name, [sentence_features(row) for row in rows], [row["gold"] for row in rows],
+                                    DEV_ORIGINS.get(name),
+                                    [[_by_slots(s, contradiction_floor) for s in row.get("sentences", [])]
+                                     for row in rows]))
     if not found:
         raise InputError(f"{dev_records}: no mission dev set recorded (expected <set>/checker/predictions.jsonl "
                          f"for one of {', '.join(MISSION_DEV_SETS)})")
@@ -171,7 +168,8 @@ def choose_weights(table: FeatureTable, dev_sets: Sequence[DevSet], *, contradic
     """
     uniform = lodo_score(table, dev_sets, weights=GroupWeights(), contradiction_floor=contradiction_floor)
     best, best_score = GroupWeights(), uniform
-    groups = [("rule", r) for r in sorted(set(table.rules.tolist()))] if table.rules is not None else []
+    # (equal weights scored above: a table without rules was refused there)
+    groups = [("rule", r) for r in sorted(set(table.rules.tolist()))]
     groups += [("set", s) for s in sorted(set(table.datasets.tolist()))]
     for _ in range(passes):
         changed = False
